@@ -1,0 +1,131 @@
+//! Error types. Fatal errors (`Error`) stop a run; per-article failures
+//! (`ArticleError`) become error records with a stable [`ErrorKind`] and the run goes on.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Result alias for the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A fatal error: bad configuration, missing or broken models, unwritable output.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A model file is absent; the message says how to fetch it.
+    #[error("model `{name}` not found at {}: run `models/fetch` (from the repository root) to download it", path.display())]
+    ModelMissing {
+        /// Model name, e.g. `all-MiniLM-L6-v2`.
+        name: String,
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// A model file exists but could not be loaded.
+    #[error("cannot load model from {}: {message}", path.display())]
+    ModelLoad {
+        /// The file or directory.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// Inference failed (tensor error inside a model).
+    #[error("inference failed in {stage}: {source}")]
+    Inference {
+        /// Which stage ran the model.
+        stage: &'static str,
+        /// The underlying candle error.
+        #[source]
+        source: candle_core::Error,
+    },
+    /// Tokenizer construction or encoding failed.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Invalid options.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A single article failed; only surfaces as fatal when there is no run to record it in.
+    #[error(transparent)]
+    Article(#[from] ArticleError),
+}
+
+impl Error {
+    /// Wrap an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Wrap a candle error with the stage it happened in.
+    pub fn inference(stage: &'static str) -> impl FnOnce(candle_core::Error) -> Self {
+        move |source| Error::Inference { stage, source }
+    }
+}
+
+/// Stable, machine-readable category of a per-article failure. Serialised in
+/// `snake_case`; these strings are part of the output interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Nothing left to process (empty file, whitespace only, no text after cleaning).
+    Empty,
+    /// The file is not text (NUL bytes, known binary signature).
+    Binary,
+    /// The bytes are not valid in any supported encoding.
+    Encoding,
+    /// Larger than `--max-article-bytes`.
+    TooLarge,
+    /// Malformed JSON/JSONL/HTML structure, or a record without a body.
+    Parse,
+    /// The file could not be read.
+    Io,
+    /// A model failed on this article.
+    Model,
+    /// A bug: a panic inside the pipeline, caught and recorded.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The stable string form, as written in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Empty => "empty",
+            ErrorKind::Binary => "binary",
+            ErrorKind::Encoding => "encoding",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::Parse => "parse",
+            ErrorKind::Io => "io",
+            ErrorKind::Model => "model",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// A per-article failure with a human-readable message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{kind}: {message}", kind = kind.as_str())]
+pub struct ArticleError {
+    /// Stable category.
+    pub kind: ErrorKind,
+    /// What happened, for a person.
+    pub message: String,
+}
+
+impl ArticleError {
+    /// Build an article error.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ArticleError {
+            kind,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! brief: news articles in, grounded summaries and claims out.
+
+pub mod error;
+pub mod ingest;
+pub mod model;
+pub mod text;
+
+pub use error::{ArticleError, Error, ErrorKind, Result};
