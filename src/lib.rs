@@ -6,3 +6,7 @@ pub mod model;
 pub mod text;
 
 pub use error::{ArticleError, Error, ErrorKind, Result};
+pub mod config;
+pub mod extract;
+pub mod output;
+// pub mod pipeline;

@@ -1,3 +1,233 @@
-fn main() {
-    println!("brief");
+//! The `brief` command line: parses arguments into a [`brief::config::Config`], calls
+//! the library and maps the outcome to an exit code (0 all ok, 1 some articles
+//! failed, 2 fatal). A closed output pipe counts as success.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use brief::config::{Config, SummaryLength};
+use brief::pipeline::{self, Engine, Output, RunOptions};
+
+#[derive(Parser)]
+#[command(name = "brief", version, about = "News articles in; grounded summaries and claims out. Local models, CPU, in parallel.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Summarise every article under the inputs and extract its claims, as JSON lines.
+    Run(RunArgs),
+    /// Print the sentences of a text as the pipeline sees them, one per line.
+    Segment(SegmentArgs),
+    /// Score a results.jsonl against reference summaries: ROUGE, Lead-3, claim fidelity.
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// A results.jsonl written by `brief run`.
+    results: PathBuf,
+    /// References: a folder mirroring the articles' layout (`article/…` ↔ `summary/…`
+    /// also works), or a JSONL file with `id` and `reference` fields.
+    #[arg(long)]
+    refs: PathBuf,
+    /// Also write the full report (with per-article scores) as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Folders (searched recursively), files, or `-` for JSONL on stdin.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output folder (gets results.jsonl and manifest.json), or `-` for JSONL on stdout.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(short = 'j', long, default_value_t = 0)]
+    threads: usize,
+    /// Print nothing on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Sentences in the extractive summary [default: 4].
+    #[arg(long, conflicts_with = "summary_ratio")]
+    summary_sentences: Option<usize>,
+    /// Summary length as a fraction of the article's sentences (e.g. 0.4).
+    #[arg(long)]
+    summary_ratio: Option<f32>,
+    /// Soft cap on summary words (0 = none) [default: 120].
+    #[arg(long)]
+    summary_words: Option<usize>,
+    /// At most this many claims per article [default: 12].
+    #[arg(long)]
+    max_claims: Option<usize>,
+    /// Models folder [default: $BRIEF_MODELS, else ./models, else models/ beside the executable].
+    #[arg(long)]
+    models: Option<PathBuf>,
+    /// Leave the cleaned body out of records (evidence offsets then refer to a text you
+    /// must reproduce with the same brief version).
+    #[arg(long)]
+    no_text: bool,
+    /// Record per-stage milliseconds in every record (makes output differ between runs).
+    #[arg(long)]
+    timings: bool,
+    /// Reject articles larger than this many bytes.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    max_article_bytes: u64,
+}
+
+#[derive(Args)]
+struct SegmentArgs {
+    /// A text file, or `-` (default) for stdin.
+    #[arg(default_value = "-")]
+    input: PathBuf,
+    /// JSON objects with byte offsets instead of plain lines.
+    #[arg(long)]
+    json: bool,
+    /// Segment the text as given, without cleaning it first.
+    #[arg(long)]
+    raw: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Segment(args) => segment(args).map(|()| ExitCode::SUCCESS),
+        Command::Eval(args) => eval(args).map(|()| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("brief: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn config_from(args: &RunArgs) -> Result<Config> {
+    let mut cfg = Config {
+        models_dir: args.models.clone().unwrap_or_else(pipeline::default_models_dir),
+        threads: args.threads,
+        max_article_bytes: args.max_article_bytes,
+        include_text: !args.no_text,
+        timings: args.timings,
+        ..Config::default()
+    };
+    if let Some(n) = args.summary_sentences {
+        anyhow::ensure!(n > 0, "--summary-sentences must be at least 1");
+        cfg.select.length = SummaryLength::Sentences(n);
+    }
+    if let Some(r) = args.summary_ratio {
+        anyhow::ensure!(r > 0.0 && r <= 1.0, "--summary-ratio must be in (0, 1]");
+        cfg.select.length = SummaryLength::Ratio(r);
+        // A ratio asks for a length; the word cap would override it.
+        cfg.select.max_words = 0;
+    }
+    if let Some(w) = args.summary_words {
+        cfg.select.max_words = w;
+    }
+    if let Some(n) = args.max_claims {
+        cfg.claims.max_claims = n;
+    }
+    Ok(cfg)
+}
+
+fn run(args: RunArgs) -> Result<ExitCode> {
+    let cfg = config_from(&args)?;
+    let engine = Engine::load(&cfg)?;
+    let output = if args.output.as_os_str() == "-" {
+        Output::Stdout
+    } else {
+        Output::Dir(args.output.clone())
+    };
+    let opts = RunOptions {
+        inputs: args.inputs.clone(),
+        output: output.clone(),
+        progress: !args.quiet,
+    };
+    let report = pipeline::run(&engine, &opts)?;
+    let m = &report.manifest;
+    if !args.quiet {
+        let dest = match &output {
+            Output::Dir(d) => format!(" → {}", d.join("results.jsonl").display()),
+            Output::Stdout => String::new(),
+        };
+        eprintln!(
+            "brief: {} articles ({} ok, {} failed) in {:.1}s, {:.2} articles/s on {} threads{dest}",
+            m.counts.articles, m.counts.ok, m.counts.failed, m.wall_seconds, m.docs_per_second, m.threads
+        );
+        for (kind, n) in &m.counts.failed_by_kind {
+            eprintln!("brief:   {n} failed: {kind}");
+        }
+    }
+    Ok(if report.any_failed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn segment(args: SegmentArgs) -> Result<()> {
+    let mut bytes = Vec::new();
+    if args.input.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut bytes).context("reading stdin")?;
+    } else {
+        bytes = std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+    }
+    let body = String::from_utf8(bytes).context("input is not valid UTF-8")?;
+    let (text, spans) = pipeline::segment_text(&body, args.raw);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for s in spans {
+        let sentence = &text[s.start..s.end];
+        if args.json {
+            let obj = serde_json::json!({"start": s.start, "end": s.end, "text": sentence});
+            writeln!(out, "{obj}")?;
+        } else {
+            // One sentence per line: line breaks inside a sentence would break that.
+            writeln!(out, "{}", sentence.replace('\n', " "))?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    use brief::eval::evaluate::{evaluate, format_table, References};
+    let text = std::fs::read_to_string(&args.results)
+        .with_context(|| format!("reading {}", args.results.display()))?;
+    let mut records = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let r: brief::output::Record = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}: not a brief record", args.results.display(), i + 1))?;
+        records.push(r);
+    }
+    let refs = References::open(&args.refs)?;
+    let report = evaluate(&records, &refs);
+    anyhow::ensure!(
+        report.with_reference > 0,
+        "no record matched a reference under {} (records need their `text`; was the run made with --no-text?)",
+        args.refs.display()
+    );
+    print!("{}", format_table(&report));
+    if let Some(path) = args.json {
+        let json = serde_json::to_vec_pretty(&report)?;
+        brief::output::writer::write_atomic(&path, &json)?;
+    }
+    Ok(())
 }

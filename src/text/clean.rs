@@ -20,3 +20,12 @@ pub fn clean(body: &str, known_title: Option<&str>) -> Cleaned {
         ..Default::default()
     }
 }
+
+/// Something cleaning removed (skeleton).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Removed {
+    /// What it was.
+    pub kind: String,
+    /// The removed text.
+    pub text: String,
+}

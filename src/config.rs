@@ -1,0 +1,103 @@
+//! Run configuration. The CLI (and later a config file) map into [`Config`]; every
+//! default is documented here, in one place.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// How long the extractive summary is.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SummaryLength {
+    /// A fixed number of sentences (fewer when the article is shorter).
+    Sentences(usize),
+    /// A fraction of the article's sentences, rounded, at least one.
+    Ratio(f32),
+}
+
+impl SummaryLength {
+    /// Number of sentences to select from an article of `n` sentences.
+    pub fn count(self, n: usize) -> usize {
+        let k = match self {
+            SummaryLength::Sentences(k) => k,
+            SummaryLength::Ratio(r) => ((n as f32) * r).round() as usize,
+        };
+        k.clamp(usize::from(n > 0), n)
+    }
+}
+
+/// Options of the extractive selection (see `extract::select`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelectConfig {
+    /// Summary length. Default: 4 sentences, what a reader takes in at a glance.
+    pub length: SummaryLength,
+    /// Weight of the lead/position prior against centrality, in `[0, 1]`.
+    pub position_weight: f32,
+    /// MMR trade-off: 1.0 = pure relevance, lower = more diversity.
+    pub mmr_lambda: f32,
+    /// Soft cap on summary words; selection stops adding sentences beyond it (0 = none).
+    pub max_words: usize,
+}
+
+impl Default for SelectConfig {
+    fn default() -> Self {
+        SelectConfig {
+            length: SummaryLength::Sentences(4),
+            position_weight: 0.5,
+            mmr_lambda: 0.7,
+            max_words: 120,
+        }
+    }
+}
+
+/// Options of the extractive claim finder (see `extract::claims`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimsConfig {
+    /// At most this many claims per article. Default 12.
+    pub max_claims: usize,
+    /// Claims scoring below this check-worthiness are dropped. Default 0.35.
+    pub min_score: f32,
+}
+
+impl Default for ClaimsConfig {
+    fn default() -> Self {
+        ClaimsConfig {
+            max_claims: 12,
+            min_score: 0.35,
+        }
+    }
+}
+
+/// Everything a run needs to know.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// Folder holding the models (`models/fetch` fills it).
+    pub models_dir: PathBuf,
+    /// Worker threads (0 = all cores).
+    pub threads: usize,
+    /// Articles larger than this many bytes are rejected with `too_large`.
+    pub max_article_bytes: u64,
+    /// Whether records carry the cleaned body as `text`.
+    pub include_text: bool,
+    /// Whether records carry per-stage timings (off by default: output stays
+    /// byte-identical between runs).
+    pub timings: bool,
+    /// Extractive summary options.
+    pub select: SelectConfig,
+    /// Claim options.
+    pub claims: ClaimsConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            models_dir: PathBuf::from("models"),
+            threads: 0,
+            max_article_bytes: 16 * 1024 * 1024,
+            include_text: true,
+            timings: false,
+            select: SelectConfig::default(),
+            claims: ClaimsConfig::default(),
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Extraction over sentences: the extractive summary (`select`) and check-worthy
+//! factual claims (`claims`). Generation and grounding of LM output build on these.
+
+pub mod claims;
+pub mod features;
+pub mod select;
+
+pub use claims::{find_claims, Claim, Evidence};
+pub use select::select;

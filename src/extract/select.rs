@@ -1,0 +1,201 @@
+//! Extractive summary: sentence centrality over embeddings, a lead/position prior and
+//! similarity to the headline, with maximal marginal relevance (MMR) against redundancy.
+
+use crate::config::SelectConfig;
+use crate::model::Embeddings;
+
+/// What selection needs to know about each sentence besides its embedding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SentenceInfo {
+    /// Words in the sentence.
+    pub words: usize,
+    /// Whether it looks like a heading (no sentence-final punctuation, few words).
+    pub heading: bool,
+}
+
+/// Choose summary sentences; returns indices into the article's sentences, in document order.
+///
+/// `emb` holds one unit row per sentence; `title` is the headline's embedding when the
+/// article has one. Relevance mixes three signals, each in `[0, 1]`:
+/// centrality (mean positive similarity to the other sentences, LexRank-style degree),
+/// similarity to the headline, and a position prior `1 / sqrt(1 + i)` (news puts the
+/// point first). MMR then trades relevance against similarity to what is already chosen.
+pub fn select(
+    emb: &Embeddings,
+    title: Option<&[f32]>,
+    info: &[SentenceInfo],
+    cfg: &SelectConfig,
+) -> Vec<usize> {
+    let n = emb.len().min(info.len());
+    if n == 0 {
+        return Vec::new();
+    }
+    let k = cfg.length.count(n);
+    let rel = relevance(emb, title, info, cfg.position_weight);
+
+    let mut chosen: Vec<usize> = Vec::with_capacity(k);
+    let mut words = 0usize;
+    // max similarity of each candidate to the chosen set, updated incrementally: O(n·k).
+    let mut max_sim = vec![0f32; n];
+    while chosen.len() < k {
+        let mut best: Option<(usize, f32)> = None;
+        for i in 0..n {
+            if chosen.contains(&i) || info[i].heading {
+                continue;
+            }
+            let redundancy = if chosen.is_empty() { 0.0 } else { max_sim[i] };
+            let s = cfg.mmr_lambda * rel[i] - (1.0 - cfg.mmr_lambda) * redundancy;
+            if best.is_none_or(|(_, b)| s > b) {
+                best = Some((i, s));
+            }
+        }
+        let Some((i, _)) = best else { break };
+        if cfg.max_words > 0 && !chosen.is_empty() && words + info[i].words > cfg.max_words {
+            break;
+        }
+        words += info[i].words;
+        chosen.push(i);
+        for (j, m) in max_sim.iter_mut().enumerate() {
+            *m = m.max(emb.dot(i, j));
+        }
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
+/// Relevance of each sentence in `[0, 1]` (see [`select`]).
+fn relevance(
+    emb: &Embeddings,
+    title: Option<&[f32]>,
+    info: &[SentenceInfo],
+    position_weight: f32,
+) -> Vec<f32> {
+    let n = emb.len().min(info.len());
+    let mut centrality = vec![0f32; n];
+    for i in 0..n {
+        for j in (i + 1)..n {
+            let s = emb.dot(i, j).max(0.0);
+            centrality[i] += s;
+            centrality[j] += s;
+        }
+    }
+    normalise(&mut centrality);
+    let mut title_sim: Vec<f32> = match title {
+        Some(t) => (0..n)
+            .map(|i| emb.row(i).iter().zip(t).map(|(a, b)| a * b).sum::<f32>().max(0.0))
+            .collect(),
+        None => vec![0.0; n],
+    };
+    normalise(&mut title_sim);
+    let content_weight = 1.0 - position_weight.clamp(0.0, 1.0);
+    let title_share = if title.is_some() { 0.5 } else { 0.0 };
+    (0..n)
+        .map(|i| {
+            let content = (1.0 - title_share) * centrality[i] + title_share * title_sim[i];
+            let position = 1.0 / (1.0 + i as f32).sqrt();
+            // Very short fragments carry little news; damp them rather than ban them.
+            let short = if info[i].words < 6 { 0.5 } else { 1.0 };
+            short * (content_weight * content + (1.0 - content_weight) * position)
+        })
+        .collect()
+}
+
+/// Scale to `[0, 1]` by the maximum (all zeros stay zeros).
+fn normalise(v: &mut [f32]) {
+    let max = v.iter().cloned().fold(0.0f32, f32::max);
+    if max > 0.0 {
+        v.iter_mut().for_each(|x| *x /= max);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SummaryLength;
+
+    fn emb(rows: &[[f32; 3]]) -> Embeddings {
+        let mut data = Vec::new();
+        for r in rows {
+            let n = r.iter().map(|x| x * x).sum::<f32>().sqrt();
+            data.extend(r.iter().map(|x| x / n));
+        }
+        Embeddings { dim: 3, data }
+    }
+
+    fn plain(n: usize) -> Vec<SentenceInfo> {
+        vec![
+            SentenceInfo {
+                words: 10,
+                heading: false
+            };
+            n
+        ]
+    }
+
+    fn cfg(k: usize) -> SelectConfig {
+        SelectConfig {
+            length: SummaryLength::Sentences(k),
+            max_words: 0,
+            ..SelectConfig::default()
+        }
+    }
+
+    #[test]
+    fn empty_article_selects_nothing() {
+        assert!(select(&Embeddings::default(), None, &[], &cfg(3)).is_empty());
+    }
+
+    #[test]
+    fn output_is_in_document_order_and_bounded() {
+        let e = emb(&[[1., 0., 0.], [0., 1., 0.], [1., 1., 0.], [0., 0., 1.], [1., 0., 1.]]);
+        let s = select(&e, None, &plain(5), &cfg(3));
+        assert_eq!(s.len(), 3);
+        assert!(s.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(select(&e, None, &plain(5), &cfg(10)).len(), 5);
+    }
+
+    #[test]
+    fn mmr_skips_a_duplicate_of_a_chosen_sentence() {
+        // 0 and 1 are identical; 2 is different. With two picks, MMR must not take both 0 and 1.
+        let e = emb(&[[1., 0.1, 0.], [1., 0.1, 0.], [0.2, 1., 0.], [0.5, 0.5, 0.]]);
+        let mut c = cfg(2);
+        c.mmr_lambda = 0.5;
+        let s = select(&e, None, &plain(4), &c);
+        assert!(!(s.contains(&0) && s.contains(&1)), "{s:?}");
+    }
+
+    #[test]
+    fn headings_are_never_selected() {
+        let e = emb(&[[1., 0., 0.], [1., 0.1, 0.], [0., 1., 0.]]);
+        let mut info = plain(3);
+        info[0].heading = true;
+        let s = select(&e, None, &info, &cfg(2));
+        assert!(!s.contains(&0));
+    }
+
+    #[test]
+    fn word_cap_stops_selection_but_keeps_one() {
+        let e = emb(&[[1., 0., 0.], [0., 1., 0.], [0., 0., 1.]]);
+        let mut c = cfg(3);
+        c.max_words = 15;
+        assert_eq!(select(&e, None, &plain(3), &c).len(), 1);
+    }
+
+    #[test]
+    fn title_similarity_pulls_the_matching_sentence_in() {
+        // Without a prior on position, the sentence closest to the headline wins.
+        let e = emb(&[[1., 0., 0.], [0., 1., 0.], [0., 0., 1.]]);
+        let mut c = cfg(1);
+        c.position_weight = 0.0;
+        let title = [0.0, 0.0, 1.0];
+        assert_eq!(select(&e, Some(&title), &plain(3), &c), vec![2]);
+    }
+
+    #[test]
+    fn ratio_length() {
+        assert_eq!(SummaryLength::Ratio(0.4).count(10), 4);
+        assert_eq!(SummaryLength::Ratio(0.01).count(10), 1);
+        assert_eq!(SummaryLength::Ratio(0.4).count(0), 0);
+        assert_eq!(SummaryLength::Sentences(5).count(3), 3);
+    }
+}

@@ -1,0 +1,9 @@
+//! Output: the per-article JSONL record, the ordered writer and the run manifest.
+
+pub mod manifest;
+pub mod record;
+pub mod writer;
+
+pub use manifest::Manifest;
+pub use record::{Record, Status, SCHEMA_VERSION};
+pub use writer::{OrderedWriter, Sink};

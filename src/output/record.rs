@@ -1,0 +1,156 @@
+//! The output record: one JSON object per article. Field names are interface; the JSON
+//! Schema in `schema/record.schema.json` documents them and a test validates output
+//! against it. Bump [`SCHEMA_VERSION`] on any incompatible change.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ArticleError;
+use crate::extract::Claim;
+use crate::text::clean::Removed;
+use crate::text::Span;
+
+/// Version of the record layout.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Whether the article was processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Processed; summary and claims present.
+    Ok,
+    /// Failed; see `error`.
+    Error,
+}
+
+/// One sentence of the summary and the body sentences that support it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummarySentence {
+    /// The sentence.
+    pub text: String,
+    /// Supporting body sentences, best first.
+    pub support: Vec<Support>,
+}
+
+/// A body sentence supporting a generated sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Support {
+    /// Index into `sentences`.
+    pub sentence: usize,
+    /// Strength of support in `[0, 1]`.
+    pub score: f32,
+}
+
+/// The article's summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The summary as one text.
+    pub text: String,
+    /// How it was made: `extractive` (selected body sentences) or `abstractive`.
+    pub method: String,
+    /// Its sentences with support.
+    pub sentences: Vec<SummarySentence>,
+    /// Indices of the body sentences chosen by the extractive stage, in document order.
+    pub extractive: Vec<usize>,
+}
+
+/// Per-article figures.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Stats {
+    /// Sentences in the cleaned body.
+    pub sentences: usize,
+    /// Words in the cleaned body.
+    pub words: usize,
+    /// Milliseconds per stage (only with `--timings`, so that default output is
+    /// byte-identical from run to run).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ms: BTreeMap<String, u64>,
+}
+
+/// The models that produced a record.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ModelIds {
+    /// Sentence encoder, `name@sha256-prefix`.
+    pub encoder: String,
+    /// Generator, when one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<String>,
+}
+
+/// One line of `results.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Record layout version.
+    pub schema_version: u32,
+    /// Stable article id.
+    pub id: String,
+    /// Where the article came from.
+    pub source: String,
+    /// `ok` or `error`.
+    pub status: Status,
+    /// Headline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Author or agency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byline: Option<String>,
+    /// Publication date as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    /// URL as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Cleaned body; all offsets are byte offsets into it (absent with `--no-text`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Body sentences as byte spans.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sentences: Vec<Span>,
+    /// What cleaning removed (bylines, notices, share lines), for transparency.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<Removed>,
+    /// The summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
+    /// Factual claims.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<Claim>,
+    /// Figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<Stats>,
+    /// Models used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelIds>,
+    /// Non-fatal problems.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Why the article failed (`status: error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ArticleError>,
+}
+
+impl Record {
+    /// An error record for an article that could not be processed.
+    pub fn failed(id: String, source: String, error: ArticleError) -> Self {
+        Record {
+            schema_version: SCHEMA_VERSION,
+            id,
+            source,
+            status: Status::Error,
+            title: None,
+            byline: None,
+            published: None,
+            url: None,
+            text: None,
+            sentences: Vec::new(),
+            removed: Vec::new(),
+            summary: None,
+            claims: Vec::new(),
+            stats: None,
+            model: None,
+            warnings: Vec::new(),
+            error: Some(error),
+        }
+    }
+}

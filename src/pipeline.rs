@@ -1,0 +1,431 @@
+//! Orchestration: articles flow ingest → clean → segment → encode → select → claims →
+//! write. Articles are processed in parallel on a rayon pool and written in input order.
+//!
+//! Reading happens on the iterator that feeds `par_bridge`, so workers are handed
+//! articles roughly in input order and the reorder buffer in the writer stays small
+//! (about one article per thread) however long the run.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::error::{ArticleError, Error, ErrorKind, Result};
+use crate::extract::{find_claims, select, select::SentenceInfo};
+use crate::ingest::{self, Article, IngestOptions};
+use crate::model::encoder::{BertEncoder, EncoderOptions};
+use crate::model::{files, Embedder, Embeddings};
+use crate::output::manifest::{Counts, ModelFile};
+use crate::output::record::{ModelIds, Stats, Summary, SummarySentence, Support};
+use crate::output::writer::write_atomic;
+use crate::output::{Manifest, OrderedWriter, Record, Sink, Status, SCHEMA_VERSION};
+use crate::text::{clean, segment, Span};
+
+/// Name of the default sentence encoder (a folder under the models directory).
+pub const DEFAULT_ENCODER: &str = "all-MiniLM-L6-v2";
+
+/// Milliseconds spent per stage on one article.
+pub type StageMs = BTreeMap<String, u64>;
+
+/// Loaded models plus configuration: everything needed to process articles.
+/// Loaded once per process and shared by all worker threads.
+pub struct Engine {
+    encoder: Arc<dyn Embedder>,
+    config: Config,
+    models: Vec<ModelFile>,
+}
+
+impl Engine {
+    /// Load the models named by `config`.
+    pub fn load(config: &Config) -> Result<Self> {
+        let dir = config.models_dir.join(DEFAULT_ENCODER);
+        let weights = dir.join("model.safetensors");
+        files::require(&weights, DEFAULT_ENCODER)?;
+        let encoder = BertEncoder::load(&dir, EncoderOptions::default())?;
+        let models = vec![ModelFile {
+            role: "encoder".into(),
+            name: DEFAULT_ENCODER.into(),
+            path: weights.display().to_string(),
+            sha256: files::file_sha256(&weights)?,
+        }];
+        Ok(Self::with_encoder(Arc::new(encoder), config.clone(), models))
+    }
+
+    /// Build from an already loaded encoder (tests, embedding brief in other programs).
+    pub fn with_encoder(encoder: Arc<dyn Embedder>, config: Config, models: Vec<ModelFile>) -> Self {
+        Engine {
+            encoder,
+            config,
+            models,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Model files in use, with hashes.
+    pub fn models(&self) -> &[ModelFile] {
+        &self.models
+    }
+
+    /// Process one article into its record. Never panics: failures, including panics
+    /// inside a stage (bugs), become error records.
+    pub fn process(&self, article: &Article) -> (Record, StageMs) {
+        match catch_unwind(AssertUnwindSafe(|| self.process_inner(article))) {
+            Ok(Ok(done)) => done,
+            Ok(Err(e)) => (
+                Record::failed(article.id.clone(), article.source.clone(), e),
+                StageMs::new(),
+            ),
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                let e = ArticleError::new(
+                    ErrorKind::Internal,
+                    format!("internal error (a bug in brief, please report it): {what}"),
+                );
+                (
+                    Record::failed(article.id.clone(), article.source.clone(), e),
+                    StageMs::new(),
+                )
+            }
+        }
+    }
+
+    fn process_inner(&self, article: &Article) -> Result<(Record, StageMs), ArticleError> {
+        let mut ms = StageMs::new();
+        let mut clock = Instant::now();
+        let mut lap = |ms: &mut StageMs, stage: &str| {
+            let now = Instant::now();
+            ms.insert(stage.to_string(), (now - clock).as_millis() as u64);
+            clock = now;
+        };
+
+        let cleaned = clean(&article.body, article.title.as_deref());
+        lap(&mut ms, "clean");
+        if cleaned.text.trim().is_empty() {
+            return Err(ArticleError::new(ErrorKind::Empty, "no article text left after cleaning"));
+        }
+        let text = cleaned.text;
+        let spans = segment(&text);
+        lap(&mut ms, "segment");
+        if spans.is_empty() {
+            return Err(ArticleError::new(ErrorKind::Empty, "no sentences found"));
+        }
+        let title = article.title.clone().or(cleaned.title);
+
+        let sentences: Vec<&str> = spans.iter().map(|s| &text[s.start..s.end]).collect();
+        let (emb, title_emb) = self.embed(&sentences, title.as_deref())?;
+        lap(&mut ms, "encode");
+
+        let info: Vec<SentenceInfo> = sentences.iter().map(|s| sentence_info(s)).collect();
+        let chosen = select(&emb, title_emb.as_deref(), &info, &self.config.select);
+        lap(&mut ms, "select");
+        let claims = find_claims(&text, &spans, &emb, &self.config.claims);
+        lap(&mut ms, "claims");
+
+        let summary = extractive_summary(&sentences, &chosen);
+        let stats = Stats {
+            sentences: spans.len(),
+            words: text.split_whitespace().count(),
+            ms: if self.config.timings { ms.clone() } else { BTreeMap::new() },
+        };
+        let record = Record {
+            schema_version: SCHEMA_VERSION,
+            id: article.id.clone(),
+            source: article.source.clone(),
+            status: Status::Ok,
+            title,
+            byline: article.byline.clone().or(cleaned.byline),
+            published: article.published.clone(),
+            url: article.url.clone(),
+            text: self.config.include_text.then_some(text.clone()),
+            sentences: spans,
+            removed: cleaned.removed,
+            summary: Some(summary),
+            claims,
+            stats: Some(stats),
+            model: Some(ModelIds {
+                encoder: self.encoder.id(),
+                generator: None,
+            }),
+            warnings: Vec::new(),
+            error: None,
+        };
+        Ok((record, ms))
+    }
+
+    /// Embed the sentences and the headline in one batch.
+    fn embed(
+        &self,
+        sentences: &[&str],
+        title: Option<&str>,
+    ) -> Result<(Embeddings, Option<Vec<f32>>), ArticleError> {
+        let mut texts: Vec<&str> = sentences.to_vec();
+        if let Some(t) = title {
+            texts.push(t);
+        }
+        let all = self
+            .encoder
+            .embed(&texts)
+            .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
+        let n = sentences.len();
+        let title_row = title.map(|_| all.row(n).to_vec());
+        let emb = Embeddings {
+            dim: all.dim,
+            data: all.data[..n * all.dim].to_vec(),
+        };
+        Ok((emb, title_row))
+    }
+}
+
+/// What selection needs to know about a sentence's form.
+fn sentence_info(s: &str) -> SentenceInfo {
+    let words = s.split_whitespace().count();
+    let t = s.trim_end();
+    let terminal = t.ends_with(['.', '!', '?', '"', '”', '’', '\'', ')', '…', '。']);
+    SentenceInfo {
+        words,
+        heading: !terminal && words <= 12,
+    }
+}
+
+fn extractive_summary(sentences: &[&str], chosen: &[usize]) -> Summary {
+    let parts: Vec<SummarySentence> = chosen
+        .iter()
+        .map(|&i| SummarySentence {
+            text: sentences[i].to_string(),
+            support: vec![Support {
+                sentence: i,
+                score: 1.0,
+            }],
+        })
+        .collect();
+    Summary {
+        text: parts
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        method: "extractive".into(),
+        sentences: parts,
+        extractive: chosen.to_vec(),
+    }
+}
+
+/// Where a run writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// `DIR/results.jsonl` and `DIR/manifest.json`.
+    Dir(PathBuf),
+    /// JSON lines on standard output (no manifest).
+    Stdout,
+}
+
+/// Options of one `brief run`.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Folders, files, or `-` for JSONL on stdin.
+    pub inputs: Vec<PathBuf>,
+    /// Destination.
+    pub output: Output,
+    /// Show a progress bar (only drawn when stderr is a terminal).
+    pub progress: bool,
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The manifest (also written to `OUT/manifest.json` for directory output).
+    pub manifest: Manifest,
+}
+
+impl RunReport {
+    /// Whether any article failed.
+    pub fn any_failed(&self) -> bool {
+        self.manifest.counts.failed > 0
+    }
+}
+
+/// Run the pipeline over `opts.inputs` with `engine`, on `threads` worker threads.
+pub fn run(engine: &Engine, opts: &RunOptions) -> Result<RunReport> {
+    let started = std::time::SystemTime::now();
+    let t0 = Instant::now();
+    let cfg = engine.config();
+    let ingest_opts = IngestOptions {
+        max_article_bytes: cfg.max_article_bytes,
+        ..IngestOptions::default()
+    };
+    let discovered = ingest::discover(&opts.inputs, &ingest_opts)?;
+
+    let sink = match &opts.output {
+        Output::Stdout => Sink::stdout(),
+        Output::Dir(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            Sink::file(&dir.join("results.jsonl"))?
+        }
+    };
+    let mut writer = OrderedWriter::new(sink);
+    let threads = if cfg.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        cfg.threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Config(format!("cannot start {threads} worker threads: {e}")))?;
+
+    let progress = progress_bar(opts.progress, discovered.units.len());
+    let mut counts = Counts {
+        skipped_hidden: discovered.skipped.hidden,
+        skipped_unknown_extension: discovered.skipped.unknown_extension,
+        ..Counts::default()
+    };
+    let mut stage_ms = StageMs::new();
+    let stop = AtomicBool::new(false);
+    let ingest_ns = AtomicU64::new(0);
+    let t_processing = Instant::now();
+
+    // Walk failures first (they have no place in the input order of readable files).
+    let walk_failures: Vec<Record> = discovered
+        .failures
+        .into_iter()
+        .map(|f| Record::failed(f.id, f.source, f.error))
+        .collect();
+    let mut tally = |r: &Record, counts: &mut Counts| {
+        counts.articles += 1;
+        match (&r.status, &r.error) {
+            (Status::Ok, _) => counts.ok += 1,
+            (Status::Error, e) => {
+                counts.failed += 1;
+                let kind = e.as_ref().map_or("internal", |e| e.kind.as_str());
+                *counts.failed_by_kind.entry(kind.to_string()).or_default() += 1;
+            }
+        }
+    };
+    for r in &walk_failures {
+        tally(r, &mut counts);
+    }
+    writer.push(0, walk_failures)?;
+
+    let (tx, rx) = mpsc::sync_channel::<(usize, Record, StageMs)>(threads * 4);
+    let units = &discovered.units;
+    let write_result: Result<()> = std::thread::scope(|scope| {
+        let stop = &stop;
+        let pool = &pool;
+        let ingest_opts = &ingest_opts;
+        let ingest_ns = &ingest_ns;
+        scope.spawn(move || {
+            let items = units
+                .iter()
+                .flat_map(|u| {
+                    let t = Instant::now();
+                    let articles = ingest::read_unit(u, ingest_opts);
+                    ingest_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    articles
+                })
+                .enumerate();
+            pool.install(|| {
+                items.par_bridge().for_each_with(tx, |tx, (idx, item)| {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let (record, ms) = match item {
+                        Ok(article) => engine.process(&article),
+                        Err(f) => (Record::failed(f.id, f.source, f.error), StageMs::new()),
+                    };
+                    // The receiver only disappears after a write error; then stop.
+                    if tx.send((idx, record, ms)).is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                });
+            });
+        });
+        for (idx, record, ms) in rx {
+            tally(&record, &mut counts);
+            for (k, v) in ms {
+                *stage_ms.entry(k).or_default() += v;
+            }
+            if let Some(p) = &progress {
+                p.inc(1);
+            }
+            if let Err(e) = writer.push(idx + 1, vec![record]) {
+                stop.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
+        }
+        Ok(())
+    });
+    write_result?;
+    writer.finish()?;
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    let processing = t_processing.elapsed().as_secs_f64();
+    stage_ms.insert("ingest".into(), ingest_ns.into_inner() / 1_000_000);
+    let manifest = Manifest {
+        brief_version: env!("CARGO_PKG_VERSION").to_string(),
+        schema_version: SCHEMA_VERSION,
+        started: humantime::format_rfc3339_seconds(started).to_string(),
+        inputs: opts.inputs.iter().map(|p| p.display().to_string()).collect(),
+        config: cfg.clone(),
+        threads,
+        models: engine.models().to_vec(),
+        docs_per_second: if processing > 0.0 {
+            counts.articles as f64 / processing
+        } else {
+            0.0
+        },
+        counts,
+        wall_seconds: t0.elapsed().as_secs_f64(),
+        processing_seconds: processing,
+        stage_ms,
+    };
+    if let Output::Dir(dir) = &opts.output {
+        let json = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| Error::Config(format!("manifest: {e}")))?;
+        write_atomic(&dir.join("manifest.json"), &json)?;
+    }
+    Ok(RunReport { manifest })
+}
+
+fn progress_bar(wanted: bool, units: usize) -> Option<indicatif::ProgressBar> {
+    if !wanted || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(units as u64);
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} {bar:40} {pos}/{len} articles  {per_sec}  eta {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}
+
+/// Segment a text the way the pipeline does (after cleaning unless `raw`).
+pub fn segment_text(body: &str, raw: bool) -> (String, Vec<Span>) {
+    let text = if raw {
+        body.to_string()
+    } else {
+        clean(body, None).text
+    };
+    let spans = segment(&text);
+    (text, spans)
+}
+
+/// The default location of the models folder.
+pub fn default_models_dir() -> PathBuf {
+    files::models_dir()
+}

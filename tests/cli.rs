@@ -1,0 +1,187 @@
+//! End-to-end tests of `brief run` and `brief segment` with a tiny in-process model:
+//! the real binary, real files, real inference code; no fetched weights needed.
+
+mod common;
+
+use std::path::Path;
+
+use brief::output::{Manifest, Status};
+use common::*;
+
+/// A corpus with good articles and every kind of broken one the issue names.
+fn mixed_corpus(dir: &Path) {
+    let bbc = root().join("corpus/articles/bbc/business/001.txt");
+    std::fs::copy(&bbc, dir.join("a-good.txt")).unwrap();
+    std::fs::write(dir.join("b-empty.txt"), "").unwrap();
+    std::fs::write(dir.join("c-image.txt"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0").unwrap();
+    std::fs::write(
+        dir.join("d-feed.jsonl"),
+        concat!(
+            r#"{"id": "one", "title": "Rates held", "body": "The Bank of England held rates at 4.75% on Thursday. Economists had expected the move."}"#,
+            "\n",
+            "{not json at all\n",
+            r#"{"id": "three", "title": "Shares rise", "text": "Shares in Acme rose 5% in London. The firm said sales grew."}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join(".hidden.txt"), "Hidden text. Should be skipped.").unwrap();
+    std::fs::write(dir.join("notes.docx"), "unknown extension").unwrap();
+}
+
+fn tiny_models(dir: &Path) -> String {
+    brief::model::testing::write_tiny_bert(&dir.join("all-MiniLM-L6-v2")).expect("tiny model");
+    dir.display().to_string()
+}
+
+#[test]
+fn mixed_corpus_gives_records_error_records_and_exit_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    mixed_corpus(&input);
+    let models = tiny_models(tmp.path());
+    let out = tmp.path().join("out");
+    let o = brief(
+        &["run", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--models", &models, "-q"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stderr.is_empty(), "--quiet prints nothing: {}", String::from_utf8_lossy(&o.stderr));
+    let (jsonl, recs) = read_results(&out);
+    validate_schema(&jsonl);
+    let summary: Vec<(String, Status, Option<&str>)> = recs
+        .iter()
+        .map(|r| {
+            let file = Path::new(&r.source).file_name().unwrap().to_string_lossy().to_string();
+            (file, r.status, r.error.as_ref().map(|e| e.kind.as_str()))
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("a-good.txt".into(), Status::Ok, None),
+            ("b-empty.txt".into(), Status::Error, Some("empty")),
+            ("c-image.txt".into(), Status::Error, Some("binary")),
+            ("d-feed.jsonl:1".into(), Status::Ok, None),
+            ("d-feed.jsonl:2".into(), Status::Error, Some("parse")),
+            ("d-feed.jsonl:3".into(), Status::Ok, None),
+        ]
+    );
+    // Good records are complete and self-consistent.
+    for r in recs.iter().filter(|r| r.status == Status::Ok) {
+        let text = r.text.as_deref().expect("text");
+        assert!(!r.sentences.is_empty());
+        for s in &r.sentences {
+            assert!(text.get(s.start..s.end).is_some(), "span on char boundaries");
+        }
+        let summary = r.summary.as_ref().expect("summary");
+        assert!(!summary.extractive.is_empty());
+        for c in &r.claims {
+            let e = c.evidence[0];
+            let ev = &text[e.start..e.end];
+            for n in &c.numbers {
+                assert!(ev.contains(n.as_str()), "number {n} not in evidence {ev}");
+            }
+        }
+    }
+    assert_eq!(recs[3].id, "one");
+    assert_eq!(recs[3].title.as_deref(), Some("Rates held"));
+    // The manifest counts what happened.
+    let m: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m.counts.articles, 6);
+    assert_eq!(m.counts.ok, 3);
+    assert_eq!(m.counts.failed, 3);
+    assert_eq!(m.counts.skipped_hidden, 1);
+    assert_eq!(m.counts.skipped_unknown_extension, 1);
+    assert_eq!(m.models.len(), 1);
+    assert_eq!(m.models[0].sha256.len(), 64);
+    // Nothing else is left in the output folder (no temporary files).
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["manifest.json", "results.jsonl"]);
+}
+
+#[test]
+fn output_is_identical_for_one_and_two_threads_and_stdout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(tmp.path());
+    let corpus = root().join("corpus/articles");
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("out{threads}"));
+        let o = brief(
+            &["run", corpus.to_str().unwrap(), "-o", out.to_str().unwrap(), "--models", &models, "-q", "-j", threads],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        outputs.push(std::fs::read(out.join("results.jsonl")).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1], "threads 1 and 2 differ");
+    let o = brief(
+        &["run", corpus.to_str().unwrap(), "-o", "-", "--models", &models, "-q", "-j", "2"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.stdout, outputs[0], "stdout output differs from file output");
+    assert_eq!(records(&String::from_utf8(o.stdout).unwrap()).len(), 11);
+}
+
+#[test]
+fn stdin_jsonl_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(tmp.path());
+    let input = b"{\"title\": \"A\", \"body\": \"Acme Corp sold 100 units in London in March 2004. It was a record.\"}\n\n{\"article\": \"Second story here. It has two sentences.\"}\n";
+    let o = brief(&["run", "-", "-o", "-", "--models", &models, "-q"], Some(input));
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let recs = records(&String::from_utf8(o.stdout).unwrap());
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0].source, "-:1");
+    assert_eq!(recs[1].source, "-:3");
+}
+
+#[test]
+fn missing_models_are_fatal_with_a_hint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = brief(
+        &["run", "corpus/articles", "-o", tmp.path().join("o").to_str().unwrap(), "--models", tmp.path().to_str().unwrap()],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("models/fetch"), "{err}");
+    assert!(!tmp.path().join("o/results.jsonl").exists());
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let o = brief(&["run"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = brief(&["run", "corpus", "-o", "x", "--summary-ratio", "1.5"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = brief(&["run", "does/not/exist", "-o", "-", "--models", "corpus"], None);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn segment_prints_the_pipeline_sentences() {
+    let seed = "corpus/articles/seed/moscow-pyongyang-history.txt";
+    let o = brief(&["segment", seed], None);
+    assert_eq!(o.status.code(), Some(0));
+    let lines = String::from_utf8(o.stdout).unwrap();
+    assert!(lines.lines().any(|l| l.starts_with("The Kremlin claimed")), "{lines}");
+    assert!(!lines.contains("republished from The Conversation"));
+    let o = brief(&["segment", "--json", "-"], Some(b"Mr. Smith went to Washington. He arrived at 3 p.m. on Monday."));
+    let objs: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objs.len(), 2, "{objs:?}");
+    assert_eq!(objs[0]["start"], 0);
+    assert_eq!(objs[0]["text"], "Mr. Smith went to Washington.");
+}

@@ -1,0 +1,66 @@
+//! Shared helpers for the end-to-end tests: run the real binary, read its output.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use brief::output::Record;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The real models folder, if the default encoder has been fetched.
+pub fn real_models() -> Option<PathBuf> {
+    let dir = brief::model::files::models_dir();
+    dir.join("all-MiniLM-L6-v2/model.safetensors")
+        .exists()
+        .then_some(dir)
+}
+
+/// Run `brief` with `args`, optional stdin, and return its output.
+pub fn brief(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_brief"));
+    cmd.args(args)
+        .current_dir(root())
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn brief");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        let mut s = child.stdin.take().expect("stdin");
+        s.write_all(input).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait for brief")
+}
+
+/// Parse JSON lines into typed records (fails the test on any malformed line).
+pub fn records(jsonl: &str) -> Vec<Record> {
+    jsonl
+        .lines()
+        .map(|l| serde_json::from_str::<Record>(l).unwrap_or_else(|e| panic!("bad record {e}: {l}")))
+        .collect()
+}
+
+/// Read `OUT/results.jsonl`.
+pub fn read_results(out: &Path) -> (String, Vec<Record>) {
+    let s = std::fs::read_to_string(out.join("results.jsonl")).expect("results.jsonl");
+    let r = records(&s);
+    (s, r)
+}
+
+/// Validate every line against the JSON Schema in the repository.
+pub fn validate_schema(jsonl: &str) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schema/record.schema.json")).expect("schema file"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    for line in jsonl.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+        let errors: Vec<String> = validator.iter_errors(&v).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "schema violations {errors:?} in {line}");
+    }
+}
