@@ -1,6 +1,7 @@
 //! brief: news articles in, grounded summaries and claims out.
 
 pub mod error;
+pub mod eval;
 pub mod ingest;
 pub mod model;
 pub mod text;
