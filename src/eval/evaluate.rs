@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::eval::rouge::{self, bootstrap_mean, Interval, RougeScores};
+use crate::eval::{self as rouge, bootstrap_mean, Interval, RougeScores};
 use crate::extract::features;
 use crate::output::{Record, Status};
 

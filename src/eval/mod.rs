@@ -4,6 +4,7 @@
 mod lcs;
 pub mod porter;
 pub mod rouge;
+pub mod evaluate;
 pub mod stats;
 
 pub use rouge::{score, tokenize, RougeScores, Score};
