@@ -288,8 +288,11 @@ pub(crate) fn plain_byline(line: &str) -> Option<String> {
 
 /// Is the whole line a timestamp ("Published: 3 March 2014", "Last updated at …")?
 pub(crate) fn is_timestamp_line(line: &str) -> bool {
-    TIMESTAMP.find(line).is_some_and(|m| m.end() == line.len())
+    TIMESTAMP.find(line).is_some_and(|m| m.end() == line.len()) || BARE_STAMP.is_match(line)
 }
+
+/// A line that is only a date and/or time: "Wed 19 Jun 2024 14.31 BST".
+static BARE_STAMP: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"^{}\.?$", stamp_pattern())));
 
 /// Reuters-style credits: "Reporting by X; Editing by Y", "(Additional reporting by Z)".
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| {

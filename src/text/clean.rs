@@ -80,6 +80,8 @@ pub struct Removed {
 pub enum RemovedKind {
     /// The headline at the top of the body.
     Title,
+    /// A subtitle/standfirst line right after the headline, itself without a full stop.
+    Subtitle,
     /// A byline ("By John Smith, Reuters") or a credit line ("Reporting by …").
     Byline,
     /// A dateline opening the first paragraph ("WASHINGTON (AP) — ").
@@ -224,7 +226,11 @@ fn leading_line_kind(line: &str) -> Option<(RemovedKind, Option<String>)> {
 /// Strip the headline, bylines, timestamps and datelines at the top.
 fn leading(text: &str, items: &mut [Item], known_title: Option<&str>, found: &mut Found) {
     let known = known_title.map(title_key).filter(|k| !k.is_empty());
+    let mut subtitle_allowed = false; // right after the metadata headline
     for idx in 0..items.len() {
+        if !items[idx].keep {
+            continue; // a subtitle taken with the headline
+        }
         let mut stripped = false;
         loop {
             let it = items[idx];
@@ -234,6 +240,7 @@ fn leading(text: &str, items: &mut [Item], known_title: Option<&str>, found: &mu
                 found.title = Some(line.to_string());
                 found.remove(RemovedKind::Title, &line);
                 items[idx].keep = false;
+                subtitle_allowed = true;
                 break;
             }
             if let Some((kind, name)) = leading_line_kind(&line) {
@@ -262,29 +269,59 @@ fn leading(text: &str, items: &mut [Item], known_title: Option<&str>, found: &mu
                 continue; // the rest may be more boilerplate
             }
             // A headline (also after a stripped prefix: a second pass must see the
-            // same candidate as the first), unless the line after it (past bylines etc.) looks like one
-            // too: then neither is taken, which keeps cleaning idempotent.
-            if found.title.is_none()
-                && is_headline(&line)
-                && next_content(text, items, idx).is_some_and(|n| !is_headline(&n))
-            {
-                found.title = Some(line.to_string());
-                found.remove(RemovedKind::Title, &line);
-                items[idx].keep = false;
-                break;
+            // same candidate as the first), possibly with a subtitle, when a line that
+            // is not headline-like follows. With three headline-like lines in a row
+            // none is taken: removing only some would make cleaning non-idempotent.
+            if subtitle_allowed && !stripped && is_headline(&line) {
+                let next = next_content(text, items, idx).next();
+                if next.is_some_and(|(_, n)| !is_headline(&n)) {
+                    found.remove(RemovedKind::Subtitle, &line);
+                    items[idx].keep = false;
+                    subtitle_allowed = false;
+                    break;
+                }
+            }
+            if found.title.is_none() && is_headline(&line) {
+                let mut next = next_content(text, items, idx);
+                let (first, second) = (next.next(), next.next());
+                drop(next);
+                let subtitle = match (first, second) {
+                    (Some((_, n1)), _) if !is_headline(&n1) => Some(None),
+                    (Some((i1, _)), Some((_, n2))) if !is_headline(&n2) => Some(Some(i1)),
+                    _ => None,
+                };
+                if let Some(sub) = subtitle {
+                    found.title = Some(line.to_string());
+                    found.remove(RemovedKind::Title, &line);
+                    items[idx].keep = false;
+                    if let Some(i1) = sub {
+                        found.remove(RemovedKind::Subtitle, &shown(text, &items[i1]));
+                        items[i1].keep = false;
+                    }
+                    break;
+                }
             }
             return;
         }
     }
 }
 
-/// The first line after `idx` that is not whole-line leading boilerplate.
-fn next_content<'t>(text: &'t str, items: &[Item], idx: usize) -> Option<Cow<'t, str>> {
+/// The lines after `idx` that are not whole-line leading boilerplate, with their
+/// indices.
+fn next_content<'t, 'i>(
+    text: &'t str,
+    items: &'i [Item],
+    idx: usize,
+) -> impl Iterator<Item = (usize, Cow<'t, str>)> + 'i
+where
+    't: 'i,
+{
     items
         .iter()
+        .enumerate()
         .skip(idx + 1)
-        .map(|it| shown(text, it))
-        .find(|l| leading_line_kind(l).is_none())
+        .map(move |(i, it)| (i, shown(text, it)))
+        .filter(|(_, l)| leading_line_kind(l).is_none())
 }
 
 /// A short line without sentence-final punctuation that starts like a headline.

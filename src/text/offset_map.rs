@@ -57,7 +57,8 @@ impl OffsetMap {
     /// Byte offset in the original text of the character at `cleaned_byte` in the
     /// cleaned text. Inside a replaced run the start of the replaced source text is
     /// returned. Offsets at or past the end of the cleaned text map to the end of
-    /// the last source text that contributed to it.
+    /// the last source text that contributed to it. Pass character boundaries: an
+    /// offset inside a multi-byte character maps inside the same original character.
     pub fn to_original(&self, cleaned_byte: usize) -> usize {
         if cleaned_byte >= self.clean_len {
             return self.end_orig;

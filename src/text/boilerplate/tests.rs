@@ -153,6 +153,9 @@ fn daily_mail_byline_and_timestamps_as_prefixes() {
     assert!(is_timestamp_line("PUBLISHED: 14:11 EST, 25 October 2013"));
     assert!(is_timestamp_line("Published: 3 March 2014"));
     assert!(is_timestamp_line("Updated: June 19, 2024 at 4:05 p.m."));
+    assert!(is_timestamp_line("Wed 19 Jun 2024 14.31 BST"));
+    assert!(is_timestamp_line("June 19, 2024"));
+    assert!(!is_timestamp_line("June 19, 2024 was hot."));
     assert!(!is_timestamp_line("Published research shows a rise."));
     assert!(!is_timestamp_line(
         "Updated figures are due on 3 March 2014 from the ONS."

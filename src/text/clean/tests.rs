@@ -131,6 +131,16 @@ fn headline_detection() {
         Some("Ethiopia's crop production up 24%")
     );
     assert_eq!(c.text, "Ethiopia produced 14.27 million tonnes.");
+    // Headline + subtitle: both go; three headline-like lines: none (idempotence).
+    let c = clean(
+        "Big headline\nA standfirst without a stop\nThe story.",
+        None,
+    );
+    assert_eq!(c.title.as_deref(), Some("Big headline"));
+    assert_eq!(c.text, "The story.");
+    assert_eq!(kinds(&c), vec![RemovedKind::Title, RemovedKind::Subtitle]);
+    let three = "Big headline\n\nA standfirst\n\nA heading\n\nThe story.";
+    assert_eq!(clean(three, None).text, three);
     let c = clean("key points to remember\n\nText here.", None);
     assert_eq!(c.title, None);
     let long = format!("{}\n\nText.", "Word ".repeat(40).trim());
@@ -188,6 +198,26 @@ fn daily_mail_cnn_style() {
         kinds(&c),
         vec![RemovedKind::Timestamp, RemovedKind::Dateline]
     );
+}
+
+#[test]
+fn scraped_web_page_style() {
+    let body = "Russia and North Korea sign mutual defence pact\nPutin and Kim agree to come to each other’s aid if attacked\nWed 19 Jun 2024 14.31 BST\nShare\nVladimir Putin and Kim Jong-un have signed a mutual defence pact.\nPhotograph: Gavriil Grigorov/AP\nThe agreement was signed in Pyongyang.";
+    let c = clean(
+        body,
+        Some("Russia and North Korea sign mutual defence pact | World news"),
+    );
+    use RemovedKind::*;
+    assert_eq!(kinds(&c), vec![Title, Subtitle, Timestamp, Share, Caption]);
+    assert_eq!(
+        c.text,
+        "Vladimir Putin and Kim Jong-un have signed a mutual defence pact.\nThe agreement was signed in Pyongyang."
+    );
+    check_map(body, &c);
+    // Without metadata the headline and subtitle are found by their shape.
+    let c2 = clean(body, None);
+    assert_eq!(kinds(&c2), kinds(&c));
+    assert_eq!(c2.text, c.text);
 }
 
 #[test]
@@ -433,6 +463,8 @@ fn generated_articles_clean_idempotently() {
         "WASHINGTON (AP) — The talks ended.",
         "Copyright 2024 The Associated Press. All rights reserved.",
         "Harks up to WWII",
+        "A Standfirst Without Stop",
+        "Wed 19 Jun 2024 14.31 BST",
         "Kim Jong- us met officials ‘ claims , a” big deal” .",
         "- a list item",
         "1. First point.",
