@@ -1,7 +1,20 @@
 //! Text stages: cleaning and sentence segmentation. Pure functions over strings.
+//!
+//! [`clean()`] turns a raw article body into normalised text (plus headline, byline,
+//! what was removed, and an [`OffsetMap`] back to the input); [`segment()`] splits
+//! text into sentence [`Span`]s. Both are linear-time and never panic on any input.
 
+mod abbrev;
+mod boilerplate;
 pub mod clean;
+mod lines;
+mod normalize;
+pub mod offset_map;
 pub mod segment;
+mod spacing;
+#[cfg(test)]
+mod test_corpus;
 
-pub use clean::{clean, Cleaned};
-pub use segment::{segment, Span};
+pub use clean::{clean, Cleaned, Removed, RemovedKind};
+pub use offset_map::OffsetMap;
+pub use segment::{segment, Span, MAX_SENTENCE_CHARS};
