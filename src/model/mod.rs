@@ -1,5 +1,6 @@
 //! Models: loading and running transformer models. Nothing here knows about news.
 
 pub mod encoder;
+pub mod files;
 
-pub use encoder::{Embedder, Embeddings};
+pub use encoder::{BertEncoder, Embedder, Embeddings, EncoderOptions};
