@@ -10,4 +10,4 @@ pub use error::{ArticleError, Error, ErrorKind, Result};
 pub mod config;
 pub mod extract;
 pub mod output;
-// pub mod pipeline;
+pub mod pipeline;

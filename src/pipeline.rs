@@ -304,7 +304,7 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<RunReport> {
         .into_iter()
         .map(|f| Record::failed(f.id, f.source, f.error))
         .collect();
-    let mut tally = |r: &Record, counts: &mut Counts| {
+    let tally = |r: &Record, counts: &mut Counts| {
         counts.articles += 1;
         match (&r.status, &r.error) {
             (Status::Ok, _) => counts.ok += 1,

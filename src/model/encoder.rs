@@ -336,80 +336,11 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Arc;
 
-    use candle_nn::VarMap;
-    use tokenizers::models::wordpiece::WordPiece;
-    use tokenizers::normalizers::BertNormalizer;
-    use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
-    use tokenizers::processors::template::TemplateProcessing;
-    use tokenizers::{PaddingParams, PaddingStrategy};
 
     use super::*;
 
-    const WORDS: &[&str] = &[
-        "[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "cat", "sat", "on", "mat", ".", ",", "a", "dog",
-        "ran", "to", "park", "##s", "##ed", "big", "small", "red", "house", "and", "is", "in",
-        "it", "news", "report", "said", "today",
-    ];
-
-    /// Write a tiny BERT (hidden 16, 1 layer, 2 heads) with random weights and a WordPiece
-    /// tokenizer that, like the real one, pads to a fixed length and truncates early.
     fn tiny_model(dir: &Path, bert_prefix: bool) {
-        std::fs::create_dir_all(dir).unwrap();
-        let config = serde_json::json!({
-            "architectures": ["BertModel"],
-            "attention_probs_dropout_prob": 0.1,
-            "hidden_act": "gelu",
-            "hidden_dropout_prob": 0.1,
-            "hidden_size": 16,
-            "initializer_range": 0.02,
-            "intermediate_size": 32,
-            "layer_norm_eps": 1e-12,
-            "max_position_embeddings": 64,
-            "model_type": "bert",
-            "num_attention_heads": 2,
-            "num_hidden_layers": 1,
-            "pad_token_id": 0,
-            "position_embedding_type": "absolute",
-            "type_vocab_size": 2,
-            "vocab_size": WORDS.len(),
-        });
-        std::fs::write(dir.join(CONFIG_FILE), config.to_string()).unwrap();
-        let config: Config = serde_json::from_value(config).unwrap();
-
-        let varmap = VarMap::new();
-        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let vb = if bert_prefix { vb.pp("bert") } else { vb };
-        BertModel::load(vb, &config).unwrap();
-        varmap.save(dir.join(WEIGHTS_FILE)).unwrap();
-
-        let vocab_path = dir.join("vocab.txt");
-        std::fs::write(&vocab_path, WORDS.join("\n")).unwrap();
-        let wordpiece = WordPiece::from_file(vocab_path.to_str().unwrap())
-            .unk_token("[UNK]".into())
-            .build()
-            .unwrap();
-        let mut tokenizer = Tokenizer::new(wordpiece);
-        tokenizer
-            .with_normalizer(Some(BertNormalizer::default()))
-            .with_pre_tokenizer(Some(BertPreTokenizer))
-            .with_post_processor(Some(
-                TemplateProcessing::builder()
-                    .try_single("[CLS] $A [SEP]")
-                    .unwrap()
-                    .special_tokens(vec![("[CLS]", 2), ("[SEP]", 3)])
-                    .build()
-                    .unwrap(),
-            ))
-            .with_padding(Some(PaddingParams {
-                strategy: PaddingStrategy::Fixed(24),
-                ..Default::default()
-            }))
-            .with_truncation(Some(TruncationParams {
-                max_length: 24,
-                ..Default::default()
-            }))
-            .unwrap();
-        tokenizer.save(dir.join(TOKENIZER_FILE), false).unwrap();
+        crate::model::testing::write_tiny_bert_with(dir, bert_prefix).unwrap();
     }
 
     fn load(dir: &Path, max_tokens: usize, batch_tokens: usize) -> BertEncoder {

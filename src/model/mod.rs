@@ -2,5 +2,6 @@
 
 pub mod encoder;
 pub mod files;
+pub mod testing;
 
 pub use encoder::{BertEncoder, Embedder, Embeddings, EncoderOptions};
