@@ -31,8 +31,11 @@ impl SummaryLength {
 pub struct SelectConfig {
     /// Summary length. Default: 4 sentences, what a reader takes in at a glance.
     pub length: SummaryLength,
-    /// Weight of the lead/position prior against centrality, in `[0, 1]`.
+    /// Weight of the lead/position prior against content, in `[0, 1]`.
     pub position_weight: f32,
+    /// Share of content relevance that comes from similarity to the headline (the
+    /// rest is centrality), in `[0, 1]`; unused when there is no headline.
+    pub title_weight: f32,
     /// MMR trade-off: 1.0 = pure relevance, lower = more diversity.
     pub mmr_lambda: f32,
     /// Soft cap on summary words; selection stops adding sentences beyond it (0 = none).
@@ -43,7 +46,8 @@ impl Default for SelectConfig {
     fn default() -> Self {
         SelectConfig {
             length: SummaryLength::Sentences(4),
-            position_weight: 0.5,
+            position_weight: 0.2,
+            title_weight: 0.25,
             mmr_lambda: 0.7,
             max_words: 120,
         }

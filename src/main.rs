@@ -13,7 +13,11 @@ use brief::config::{Config, SummaryLength};
 use brief::pipeline::{self, Engine, Output, RunOptions};
 
 #[derive(Parser)]
-#[command(name = "brief", version, about = "News articles in; grounded summaries and claims out. Local models, CPU, in parallel.")]
+#[command(
+    name = "brief",
+    version,
+    about = "News articles in; grounded summaries and claims out. Local models, CPU, in parallel."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -122,7 +126,10 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn config_from(args: &RunArgs) -> Result<Config> {
     let mut cfg = Config {
-        models_dir: args.models.clone().unwrap_or_else(pipeline::default_models_dir),
+        models_dir: args
+            .models
+            .clone()
+            .unwrap_or_else(pipeline::default_models_dir),
         threads: args.threads,
         max_article_bytes: args.max_article_bytes,
         include_text: !args.no_text,
@@ -170,7 +177,12 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         };
         eprintln!(
             "brief: {} articles ({} ok, {} failed) in {:.1}s, {:.2} articles/s on {} threads{dest}",
-            m.counts.articles, m.counts.ok, m.counts.failed, m.wall_seconds, m.docs_per_second, m.threads
+            m.counts.articles,
+            m.counts.ok,
+            m.counts.failed,
+            m.wall_seconds,
+            m.docs_per_second,
+            m.threads
         );
         for (kind, n) in &m.counts.failed_by_kind {
             eprintln!("brief:   {n} failed: {kind}");
@@ -186,9 +198,12 @@ fn run(args: RunArgs) -> Result<ExitCode> {
 fn segment(args: SegmentArgs) -> Result<()> {
     let mut bytes = Vec::new();
     if args.input.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut bytes).context("reading stdin")?;
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading stdin")?;
     } else {
-        bytes = std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+        bytes = std::fs::read(&args.input)
+            .with_context(|| format!("reading {}", args.input.display()))?;
     }
     let body = String::from_utf8(bytes).context("input is not valid UTF-8")?;
     let (text, spans) = pipeline::segment_text(&body, args.raw);
@@ -212,7 +227,11 @@ fn eval(args: EvalArgs) -> Result<()> {
     let text = std::fs::read_to_string(&args.results)
         .with_context(|| format!("reading {}", args.results.display()))?;
     let mut records = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let r: brief::output::Record = serde_json::from_str(line)
             .with_context(|| format!("{}:{}: not a brief record", args.results.display(), i + 1))?;
         records.push(r);

@@ -17,7 +17,8 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::error::{ArticleError, Error, ErrorKind, Result};
-use crate::extract::{find_claims, select, select::SentenceInfo};
+use crate::extract::select::{sentence_info, SentenceInfo};
+use crate::extract::{find_claims, select};
 use crate::ingest::{self, Article, IngestOptions};
 use crate::model::encoder::{BertEncoder, EncoderOptions};
 use crate::model::{files, Embedder, Embeddings};
@@ -54,11 +55,19 @@ impl Engine {
             path: weights.display().to_string(),
             sha256: files::file_sha256(&weights)?,
         }];
-        Ok(Self::with_encoder(Arc::new(encoder), config.clone(), models))
+        Ok(Self::with_encoder(
+            Arc::new(encoder),
+            config.clone(),
+            models,
+        ))
     }
 
     /// Build from an already loaded encoder (tests, embedding brief in other programs).
-    pub fn with_encoder(encoder: Arc<dyn Embedder>, config: Config, models: Vec<ModelFile>) -> Self {
+    pub fn with_encoder(
+        encoder: Arc<dyn Embedder>,
+        config: Config,
+        models: Vec<ModelFile>,
+    ) -> Self {
         Engine {
             encoder,
             config,
@@ -115,7 +124,10 @@ impl Engine {
         let cleaned = clean(&article.body, article.title.as_deref());
         lap(&mut ms, "clean");
         if cleaned.text.trim().is_empty() {
-            return Err(ArticleError::new(ErrorKind::Empty, "no article text left after cleaning"));
+            return Err(ArticleError::new(
+                ErrorKind::Empty,
+                "no article text left after cleaning",
+            ));
         }
         let text = cleaned.text;
         let spans = segment(&text);
@@ -129,7 +141,7 @@ impl Engine {
         let (emb, title_emb) = self.embed(&sentences, title.as_deref())?;
         lap(&mut ms, "encode");
 
-        let info: Vec<SentenceInfo> = sentences.iter().map(|s| sentence_info(s)).collect();
+        let info: Vec<SentenceInfo> = sentences.iter().map(sentence_info).collect();
         let chosen = select(&emb, title_emb.as_deref(), &info, &self.config.select);
         lap(&mut ms, "select");
         let claims = find_claims(&text, &spans, &emb, &self.config.claims);
@@ -139,7 +151,11 @@ impl Engine {
         let stats = Stats {
             sentences: spans.len(),
             words: text.split_whitespace().count(),
-            ms: if self.config.timings { ms.clone() } else { BTreeMap::new() },
+            ms: if self.config.timings {
+                ms.clone()
+            } else {
+                BTreeMap::new()
+            },
         };
         let record = Record {
             schema_version: SCHEMA_VERSION,
@@ -187,17 +203,6 @@ impl Engine {
             data: all.data[..n * all.dim].to_vec(),
         };
         Ok((emb, title_row))
-    }
-}
-
-/// What selection needs to know about a sentence's form.
-fn sentence_info(s: &str) -> SentenceInfo {
-    let words = s.split_whitespace().count();
-    let t = s.trim_end();
-    let terminal = t.ends_with(['.', '!', '?', '"', '”', '’', '\'', ')', '…', '。']);
-    SentenceInfo {
-        words,
-        heading: !terminal && words <= 12,
     }
 }
 
@@ -379,7 +384,11 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<RunReport> {
         brief_version: env!("CARGO_PKG_VERSION").to_string(),
         schema_version: SCHEMA_VERSION,
         started: humantime::format_rfc3339_seconds(started).to_string(),
-        inputs: opts.inputs.iter().map(|p| p.display().to_string()).collect(),
+        inputs: opts
+            .inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         config: cfg.clone(),
         threads,
         models: engine.models().to_vec(),

@@ -13,7 +13,11 @@ fn mixed_corpus(dir: &Path) {
     let bbc = root().join("corpus/articles/bbc/business/001.txt");
     std::fs::copy(&bbc, dir.join("a-good.txt")).unwrap();
     std::fs::write(dir.join("b-empty.txt"), "").unwrap();
-    std::fs::write(dir.join("c-image.txt"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0").unwrap();
+    std::fs::write(
+        dir.join("c-image.txt"),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("d-feed.jsonl"),
         concat!(
@@ -43,17 +47,38 @@ fn mixed_corpus_gives_records_error_records_and_exit_1() {
     let models = tiny_models(tmp.path());
     let out = tmp.path().join("out");
     let o = brief(
-        &["run", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--models", &models, "-q"],
+        &[
+            "run",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--models",
+            &models,
+            "-q",
+        ],
         None,
     );
-    assert_eq!(o.status.code(), Some(1), "stderr: {}", String::from_utf8_lossy(&o.stderr));
-    assert!(o.stderr.is_empty(), "--quiet prints nothing: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "--quiet prints nothing: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let (jsonl, recs) = read_results(&out);
     validate_schema(&jsonl);
     let summary: Vec<(String, Status, Option<&str>)> = recs
         .iter()
         .map(|r| {
-            let file = Path::new(&r.source).file_name().unwrap().to_string_lossy().to_string();
+            let file = Path::new(&r.source)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
             (file, r.status, r.error.as_ref().map(|e| e.kind.as_str()))
         })
         .collect();
@@ -73,7 +98,10 @@ fn mixed_corpus_gives_records_error_records_and_exit_1() {
         let text = r.text.as_deref().expect("text");
         assert!(!r.sentences.is_empty());
         for s in &r.sentences {
-            assert!(text.get(s.start..s.end).is_some(), "span on char boundaries");
+            assert!(
+                text.get(s.start..s.end).is_some(),
+                "span on char boundaries"
+            );
         }
         let summary = r.summary.as_ref().expect("summary");
         assert!(!summary.extractive.is_empty());
@@ -115,19 +143,47 @@ fn output_is_identical_for_one_and_two_threads_and_stdout() {
     for threads in ["1", "2"] {
         let out = tmp.path().join(format!("out{threads}"));
         let o = brief(
-            &["run", corpus.to_str().unwrap(), "-o", out.to_str().unwrap(), "--models", &models, "-q", "-j", threads],
+            &[
+                "run",
+                corpus.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--models",
+                &models,
+                "-q",
+                "-j",
+                threads,
+            ],
             None,
         );
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         outputs.push(std::fs::read(out.join("results.jsonl")).unwrap());
     }
     assert_eq!(outputs[0], outputs[1], "threads 1 and 2 differ");
     let o = brief(
-        &["run", corpus.to_str().unwrap(), "-o", "-", "--models", &models, "-q", "-j", "2"],
+        &[
+            "run",
+            corpus.to_str().unwrap(),
+            "-o",
+            "-",
+            "--models",
+            &models,
+            "-q",
+            "-j",
+            "2",
+        ],
         None,
     );
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(o.stdout, outputs[0], "stdout output differs from file output");
+    assert_eq!(
+        o.stdout, outputs[0],
+        "stdout output differs from file output"
+    );
     assert_eq!(records(&String::from_utf8(o.stdout).unwrap()).len(), 11);
 }
 
@@ -136,8 +192,16 @@ fn stdin_jsonl_input() {
     let tmp = tempfile::tempdir().unwrap();
     let models = tiny_models(tmp.path());
     let input = b"{\"title\": \"A\", \"body\": \"Acme Corp sold 100 units in London in March 2004. It was a record.\"}\n\n{\"article\": \"Second story here. It has two sentences.\"}\n";
-    let o = brief(&["run", "-", "-o", "-", "--models", &models, "-q"], Some(input));
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = brief(
+        &["run", "-", "-o", "-", "--models", &models, "-q"],
+        Some(input),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let recs = records(&String::from_utf8(o.stdout).unwrap());
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[0].source, "-:1");
@@ -148,7 +212,14 @@ fn stdin_jsonl_input() {
 fn missing_models_are_fatal_with_a_hint() {
     let tmp = tempfile::tempdir().unwrap();
     let o = brief(
-        &["run", "corpus/articles", "-o", tmp.path().join("o").to_str().unwrap(), "--models", tmp.path().to_str().unwrap()],
+        &[
+            "run",
+            "corpus/articles",
+            "-o",
+            tmp.path().join("o").to_str().unwrap(),
+            "--models",
+            tmp.path().to_str().unwrap(),
+        ],
         None,
     );
     assert_eq!(o.status.code(), Some(2));
@@ -161,9 +232,15 @@ fn missing_models_are_fatal_with_a_hint() {
 fn bad_arguments_exit_2() {
     let o = brief(&["run"], None);
     assert_eq!(o.status.code(), Some(2));
-    let o = brief(&["run", "corpus", "-o", "x", "--summary-ratio", "1.5"], None);
+    let o = brief(
+        &["run", "corpus", "-o", "x", "--summary-ratio", "1.5"],
+        None,
+    );
     assert_eq!(o.status.code(), Some(2));
-    let o = brief(&["run", "does/not/exist", "-o", "-", "--models", "corpus"], None);
+    let o = brief(
+        &["run", "does/not/exist", "-o", "-", "--models", "corpus"],
+        None,
+    );
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -173,9 +250,15 @@ fn segment_prints_the_pipeline_sentences() {
     let o = brief(&["segment", seed], None);
     assert_eq!(o.status.code(), Some(0));
     let lines = String::from_utf8(o.stdout).unwrap();
-    assert!(lines.lines().any(|l| l.starts_with("The Kremlin claimed")), "{lines}");
+    assert!(
+        lines.lines().any(|l| l.starts_with("The Kremlin claimed")),
+        "{lines}"
+    );
     assert!(!lines.contains("republished from The Conversation"));
-    let o = brief(&["segment", "--json", "-"], Some(b"Mr. Smith went to Washington. He arrived at 3 p.m. on Monday."));
+    let o = brief(
+        &["segment", "--json", "-"],
+        Some(b"Mr. Smith went to Washington. He arrived at 3 p.m. on Monday."),
+    );
     let objs: Vec<serde_json::Value> = String::from_utf8(o.stdout)
         .unwrap()
         .lines()

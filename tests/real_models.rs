@@ -23,7 +23,12 @@ fn run_seed() -> Option<brief::output::Record> {
         ],
         None,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let jsonl = String::from_utf8(o.stdout).unwrap();
     validate_schema(&jsonl);
     let mut recs = records(&jsonl);
@@ -36,14 +41,35 @@ fn seed_article_summary_names_the_story() {
     let Some(r) = run_seed() else { return };
     assert_eq!(r.status, Status::Ok);
     let text = r.text.as_deref().unwrap();
-    assert!(!text.contains("republished from The Conversation"), "notice left in body");
+    assert!(
+        !text.contains("republished from The Conversation"),
+        "notice left in body"
+    );
     assert!(!text.contains("Robert Barnes"), "author line left in body");
-    assert!(!text.contains("Kim Jong- us"), "broken spacing not repaired");
-    assert!(r.title.as_deref().unwrap_or("").contains("Moscow-Pyongyang"));
+    assert!(
+        !text.contains("Kim Jong- us"),
+        "broken spacing not repaired"
+    );
+    assert!(r
+        .title
+        .as_deref()
+        .unwrap_or("")
+        .contains("Moscow-Pyongyang"));
     let summary = &r.summary.as_ref().unwrap().text;
     assert!(summary.contains("Putin"), "{summary}");
     assert!(summary.contains("Kim Jong"), "{summary}");
-    assert!(summary.contains("Korean War") || summary.contains("Stalin"), "{summary}");
+    // The piece's point is the historical parallel: the summary must reach into it.
+    let history = [
+        "Korean War",
+        "Stalin",
+        "Kim Il Sung",
+        "Soviet",
+        "Beijing joined the conflict",
+    ];
+    assert!(
+        history.iter().any(|h| summary.contains(h)),
+        "no Korean War history: {summary}"
+    );
 }
 
 #[test]
@@ -56,14 +82,27 @@ fn seed_article_claims_are_evidenced() {
         let e = c.evidence[0];
         let ev = &text[e.start..e.end];
         for n in &c.numbers {
-            assert!(ev.contains(n.as_str()) && text.contains(n.as_str()), "number {n} of {:?} not in evidence", c.text);
+            assert!(
+                ev.contains(n.as_str()) && text.contains(n.as_str()),
+                "number {n} of {:?} not in evidence",
+                c.text
+            );
         }
         for name in &c.entities {
             assert!(text.contains(name.as_str()), "name {name} not in source");
         }
         // The claim is the evidence sentence, up to a resolved leading pronoun.
-        let tail: String = c.text.split_whitespace().skip(2).collect::<Vec<_>>().join(" ");
+        let tail: String = c
+            .text
+            .split_whitespace()
+            .skip(2)
+            .collect::<Vec<_>>()
+            .join(" ");
         let ev_norm: String = ev.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(ev_norm.contains(&tail), "claim {:?} not contained in evidence {ev:?}", c.text);
+        assert!(
+            ev_norm.contains(&tail),
+            "claim {:?} not contained in evidence {ev:?}",
+            c.text
+        );
     }
 }

@@ -29,7 +29,11 @@ impl References {
         }
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut map = HashMap::new();
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
             let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
                 Error::Config(format!("{}:{}: not JSON: {e}", path.display(), i + 1))
             })?;
@@ -48,7 +52,11 @@ impl References {
                 .iter()
                 .find_map(|k| v[*k].as_str())
                 .ok_or_else(|| {
-                    Error::Config(format!("{}:{}: no `reference` field", path.display(), i + 1))
+                    Error::Config(format!(
+                        "{}:{}: no `reference` field",
+                        path.display(),
+                        i + 1
+                    ))
                 })?;
             map.insert(id, reference.to_string());
         }
@@ -180,8 +188,12 @@ pub fn evaluate(records: &[Record], refs: &References) -> EvalReport {
     let ok: Vec<&Record> = records.iter().filter(|r| r.status == Status::Ok).collect();
     let mut articles = Vec::new();
     for r in &ok {
-        let Some(reference) = refs.get(r) else { continue };
-        let Some(text) = r.text.as_deref() else { continue };
+        let Some(reference) = refs.get(r) else {
+            continue;
+        };
+        let Some(text) = r.text.as_deref() else {
+            continue;
+        };
         let sentences: Vec<&str> = r
             .sentences
             .iter()
@@ -213,9 +225,12 @@ pub fn evaluate(records: &[Record], refs: &References) -> EvalReport {
     }
     let mut systems = BTreeMap::new();
     for (name, get) in [
-        ("abstractive", (|a: &ArticleScores| a.abstractive.clone()) as fn(&ArticleScores) -> Option<RougeScores>),
-        ("extractive", |a: &ArticleScores| a.extractive.clone()),
-        ("lead3", |a: &ArticleScores| a.lead3.clone()),
+        (
+            "abstractive",
+            (|a: &ArticleScores| a.abstractive) as fn(&ArticleScores) -> Option<RougeScores>,
+        ),
+        ("extractive", |a: &ArticleScores| a.extractive),
+        ("lead3", |a: &ArticleScores| a.lead3),
     ] {
         let scores: Vec<RougeScores> = articles.iter().filter_map(get).collect();
         if scores.is_empty() {
@@ -267,8 +282,16 @@ fn claim_fidelity(ok: &[&Record]) -> ClaimFidelity {
         for c in &r.claims {
             f.claims += 1;
             grounded += usize::from(c.grounded);
-            numbers += usize::from(features::numbers(&c.text).iter().all(|n| text.contains(n.as_str())));
-            names += usize::from(features::entities(&c.text).iter().all(|e| text.contains(e.as_str())));
+            numbers += usize::from(
+                features::numbers(&c.text)
+                    .iter()
+                    .all(|n| text.contains(n.as_str())),
+            );
+            names += usize::from(
+                features::entities(&c.text)
+                    .iter()
+                    .all(|e| text.contains(e.as_str())),
+            );
             let key = rouge::tokenize(&c.text).join(" ");
             if seen.contains(&key) {
                 dups += 1;
@@ -277,8 +300,18 @@ fn claim_fidelity(ok: &[&Record]) -> ClaimFidelity {
             }
         }
     }
-    let share = |k: usize| if f.claims == 0 { 0.0 } else { k as f64 / f.claims as f64 };
-    f.per_article = if ok.is_empty() { 0.0 } else { f.claims as f64 / ok.len() as f64 };
+    let share = |k: usize| {
+        if f.claims == 0 {
+            0.0
+        } else {
+            k as f64 / f.claims as f64
+        }
+    };
+    f.per_article = if ok.is_empty() {
+        0.0
+    } else {
+        f.claims as f64 / ok.len() as f64
+    };
     f.grounded = share(grounded);
     f.numbers_in_source = share(numbers);
     f.names_in_source = share(names);
@@ -348,14 +381,20 @@ mod tests {
         std::fs::create_dir_all(refs.join("bbc/tech")).unwrap();
         std::fs::write(refs.join("bbc/tech/002.txt"), "ref2").unwrap();
         assert_eq!(
-            find_reference_file(refs, Path::new("../shared/corpus/bbc/article/business/001.txt")),
+            find_reference_file(
+                refs,
+                Path::new("../shared/corpus/bbc/article/business/001.txt")
+            ),
             Some(refs.join("summary/business/001.txt"))
         );
         assert_eq!(
             find_reference_file(refs, Path::new("corpus/articles/bbc/tech/002.txt")),
             Some(refs.join("bbc/tech/002.txt"))
         );
-        assert_eq!(find_reference_file(refs, Path::new("x/business/003.txt")), None);
+        assert_eq!(
+            find_reference_file(refs, Path::new("x/business/003.txt")),
+            None
+        );
         // A file name alone is not enough to match.
         assert_eq!(find_reference_file(refs, Path::new("002.txt")), None);
     }

@@ -1,10 +1,10 @@
 //! Evaluation: ROUGE scores identical to Google's `rouge-score` 0.1.2 (with stemming),
 //! bootstrap confidence intervals, and the lead-n baseline.
 
+pub mod evaluate;
 mod lcs;
 pub mod porter;
 pub mod rouge;
-pub mod evaluate;
 pub mod stats;
 
 pub use rouge::{score, tokenize, RougeScores, Score};

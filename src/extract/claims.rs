@@ -69,7 +69,8 @@ pub fn find_claims(text: &str, spans: &[Span], emb: &Embeddings, cfg: &ClaimsCon
             continue;
         };
         let named = features::attribution(sentence).filter(|a| !starts_with_pronoun(a));
-        let (claim_text, attribution) = resolve_pronoun(sentence, speaker.as_deref(), named.clone());
+        let (claim_text, attribution) =
+            resolve_pronoun(sentence, speaker.as_deref(), named.clone());
         if let Some(n) = named.clone().or_else(|| leading_person(sentence)) {
             speaker = Some(n);
         }
@@ -165,9 +166,16 @@ pub fn checkworthiness(sentence: &str) -> f32 {
         s *= 0.3; // a heading or fragment
     }
     let lower = t.to_lowercase();
-    if ["i think", "i believe", "we believe", "i feel", "in my view", "i hope"]
-        .iter()
-        .any(|p| lower.contains(p))
+    if [
+        "i think",
+        "i believe",
+        "we believe",
+        "i feel",
+        "in my view",
+        "i hope",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
     {
         s *= 0.6;
     }
@@ -187,14 +195,33 @@ fn leading_person(sentence: &str) -> Option<String> {
 /// Honorific or two-to-four capitalised words: plausibly a person.
 fn person_like(name: &str) -> bool {
     const HONORIFICS: &[&str] = &[
-        "Mr", "Mrs", "Ms", "Miss", "Dr", "Sir", "Lord", "Lady", "Prof", "President",
-        "Prime", "Chancellor", "Senator", "Sen", "Rep", "Gov", "Governor", "General", "Gen",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Miss",
+        "Dr",
+        "Sir",
+        "Lord",
+        "Lady",
+        "Prof",
+        "President",
+        "Prime",
+        "Chancellor",
+        "Senator",
+        "Sen",
+        "Rep",
+        "Gov",
+        "Governor",
+        "General",
+        "Gen",
     ];
     let parts: Vec<&str> = name.split_whitespace().collect();
     let first = parts.first().map(|p| p.trim_end_matches('.')).unwrap_or("");
     HONORIFICS.contains(&first)
         || ((2..=4).contains(&parts.len())
-            && parts.iter().all(|p| p.chars().next().is_some_and(char::is_uppercase)))
+            && parts
+                .iter()
+                .all(|p| p.chars().next().is_some_and(char::is_uppercase)))
 }
 
 /// Replace a leading "He"/"She"/"They" by the speaker named just before, when that is
@@ -266,7 +293,10 @@ mod tests {
     #[test]
     fn pronoun_resolved_to_named_speaker() {
         let (_, claims) = run(HEWITT);
-        let c = claims.iter().find(|c| c.sentence == 2).expect("claim from sentence 2");
+        let c = claims
+            .iter()
+            .find(|c| c.sentence == 2)
+            .expect("claim from sentence 2");
         assert!(c.text.starts_with("Ms Hewitt said the plan"), "{}", c.text);
         assert_eq!(c.attribution.as_deref(), Some("Ms Hewitt"));
         assert_eq!(c.kind, ClaimKind::Reported);
@@ -296,7 +326,13 @@ mod tests {
     #[test]
     fn max_claims_and_document_order() {
         let sentences: Vec<String> = (0..30)
-            .map(|i| format!("Acme Corp sold {} units in London in March 20{:02}.", 100 + i, i))
+            .map(|i| {
+                format!(
+                    "Acme Corp sold {} units in London in March 20{:02}.",
+                    100 + i,
+                    i
+                )
+            })
             .collect();
         let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
         let text = refs.join(" ");

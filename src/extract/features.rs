@@ -20,55 +20,284 @@ static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Words that start sentences with a capital letter without being names.
 const COMMON_STARTERS: &[&str] = &[
-    "a", "an", "the", "this", "that", "these", "those", "it", "its", "he", "she", "they", "we",
-    "i", "you", "his", "her", "their", "our", "my", "your", "there", "here", "in", "on", "at",
-    "for", "but", "and", "or", "so", "yet", "if", "when", "while", "after", "before", "since",
-    "as", "although", "though", "however", "meanwhile", "also", "additionally", "yet", "with",
-    "without", "by", "from", "to", "of", "what", "who", "which", "where", "why", "how", "some",
-    "many", "most", "all", "one", "two", "three", "no", "not", "nothing", "both", "each",
-    "every", "other", "another", "such", "more", "less", "even", "only", "just", "now", "then",
-    "still", "against", "despite", "during", "under", "over", "about", "because", "until",
-    "mr", "mrs", "ms", "dr", "last", "next", "first", "new", "former", "earlier", "later",
-    "according", "nevertheless", "instead", "overall", "indeed", "yes", "is", "are", "was",
-    "were", "do", "does", "did", "will", "would", "can", "could", "should", "may", "might",
+    "a",
+    "an",
+    "the",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "its",
+    "he",
+    "she",
+    "they",
+    "we",
+    "i",
+    "you",
+    "his",
+    "her",
+    "their",
+    "our",
+    "my",
+    "your",
+    "there",
+    "here",
+    "in",
+    "on",
+    "at",
+    "for",
+    "but",
+    "and",
+    "or",
+    "so",
+    "yet",
+    "if",
+    "when",
+    "while",
+    "after",
+    "before",
+    "since",
+    "as",
+    "although",
+    "though",
+    "however",
+    "meanwhile",
+    "also",
+    "additionally",
+    "yet",
+    "with",
+    "without",
+    "by",
+    "from",
+    "to",
+    "of",
+    "what",
+    "who",
+    "which",
+    "where",
+    "why",
+    "how",
+    "some",
+    "many",
+    "most",
+    "all",
+    "one",
+    "two",
+    "three",
+    "no",
+    "not",
+    "nothing",
+    "both",
+    "each",
+    "every",
+    "other",
+    "another",
+    "such",
+    "more",
+    "less",
+    "even",
+    "only",
+    "just",
+    "now",
+    "then",
+    "still",
+    "against",
+    "despite",
+    "during",
+    "under",
+    "over",
+    "about",
+    "because",
+    "until",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "last",
+    "next",
+    "first",
+    "new",
+    "former",
+    "earlier",
+    "later",
+    "according",
+    "nevertheless",
+    "instead",
+    "overall",
+    "indeed",
+    "yes",
+    "is",
+    "are",
+    "was",
+    "were",
+    "do",
+    "does",
+    "did",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "may",
+    "might",
 ];
 
 /// Lower-case words allowed inside a multi-word name ("Bank of England", "Kim Jong-un").
-const NAME_CONNECTORS: &[&str] = &["of", "the", "de", "du", "van", "von", "al", "bin", "and", "for"];
+const NAME_CONNECTORS: &[&str] = &[
+    "of", "the", "de", "du", "van", "von", "al", "bin", "and", "for",
+];
 
 /// Verbs that mark a sentence as reporting someone's statement.
 pub const REPORTING_VERBS: &[&str] = &[
-    "said", "says", "say", "told", "tells", "claimed", "claims", "announced", "announces",
-    "warned", "warns", "added", "adds", "argued", "argues", "denied", "denies", "stated",
-    "states", "insisted", "insists", "reported", "reports", "confirmed", "confirms",
-    "accused", "accuses", "admitted", "admits", "suggested", "suggests", "believes",
-    "believed", "estimated", "estimates", "predicted", "predicts", "revealed", "reveals",
-    "explained", "explains", "noted", "notes", "described", "wrote", "writes", "alleged",
+    "said",
+    "says",
+    "say",
+    "told",
+    "tells",
+    "claimed",
+    "claims",
+    "announced",
+    "announces",
+    "warned",
+    "warns",
+    "added",
+    "adds",
+    "argued",
+    "argues",
+    "denied",
+    "denies",
+    "stated",
+    "states",
+    "insisted",
+    "insists",
+    "reported",
+    "reports",
+    "confirmed",
+    "confirms",
+    "accused",
+    "accuses",
+    "admitted",
+    "admits",
+    "suggested",
+    "suggests",
+    "believes",
+    "believed",
+    "estimated",
+    "estimates",
+    "predicted",
+    "predicts",
+    "revealed",
+    "reveals",
+    "explained",
+    "explains",
+    "noted",
+    "notes",
+    "described",
+    "wrote",
+    "writes",
+    "alleged",
 ];
 
 const MONTHS: &[&str] = &[
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 
 const WEEKDAYS: &[&str] = &[
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
 ];
 
 /// Number words that carry quantities ("two days", "a million people").
 const NUMBER_WORDS: &[&str] = &[
-    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-    "twelve", "twenty", "thirty", "forty", "fifty", "hundred", "hundreds", "thousand",
-    "thousands", "million", "millions", "billion", "billions", "trillion", "half", "quarter",
-    "double", "doubled", "tripled", "dozen", "dozens",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+    "millions",
+    "billion",
+    "billions",
+    "trillion",
+    "half",
+    "quarter",
+    "double",
+    "doubled",
+    "tripled",
+    "dozen",
+    "dozens",
 ];
 
 /// Comparison and change words: the stuff of checkable statements.
 const CHANGE_WORDS: &[&str] = &[
-    "rose", "rise", "risen", "fell", "fall", "fallen", "increased", "increase", "decreased",
-    "decrease", "jumped", "dropped", "grew", "growth", "cut", "cuts", "more", "less", "fewer",
-    "higher", "lower", "largest", "biggest", "smallest", "record", "most", "least", "first",
-    "than", "up", "down", "doubled", "surged", "slumped", "lost", "won", "gained",
+    "rose",
+    "rise",
+    "risen",
+    "fell",
+    "fall",
+    "fallen",
+    "increased",
+    "increase",
+    "decreased",
+    "decrease",
+    "jumped",
+    "dropped",
+    "grew",
+    "growth",
+    "cut",
+    "cuts",
+    "more",
+    "less",
+    "fewer",
+    "higher",
+    "lower",
+    "largest",
+    "biggest",
+    "smallest",
+    "record",
+    "most",
+    "least",
+    "first",
+    "than",
+    "up",
+    "down",
+    "doubled",
+    "surged",
+    "slumped",
+    "lost",
+    "won",
+    "gained",
 ];
 
 /// A word of a sentence with its byte range.
@@ -131,10 +360,8 @@ pub fn entities(s: &str) -> Vec<String> {
         let w = ws[i].text;
         let lower = w.to_lowercase();
         let starter = i == 0 || sentence_start_before(s, ws[i].start);
-        let candidate = is_capitalised(w)
-            && !(starter && COMMON_STARTERS.contains(&lower.as_str()))
-            && !(MONTHS.contains(&lower.as_str()) || WEEKDAYS.contains(&lower.as_str()))
-            && !w.chars().all(|c| c.is_ascii_digit());
+        let common_start = starter && COMMON_STARTERS.contains(&lower.as_str());
+        let candidate = is_capitalised(w) && !common_start && !is_month_or_day(w);
         if !candidate {
             i += 1;
             continue;
@@ -249,7 +476,12 @@ pub fn attribution(s: &str) -> Option<String> {
     });
     let pick = |m: Option<regex::Captures<'_>>| {
         m.and_then(|c| c.get(1))
-            .map(|g| g.as_str().trim().trim_end_matches(['.', ',', ';', ':']).to_string())
+            .map(|g| {
+                g.as_str()
+                    .trim()
+                    .trim_end_matches(['.', ',', ';', ':'])
+                    .to_string()
+            })
             .filter(|a| is_speaker(a))
     };
     pick(AFTER.captures(s))
@@ -260,8 +492,8 @@ pub fn attribution(s: &str) -> Option<String> {
 /// Rejects captures that are not plausible speakers ("it", "which", "that").
 fn is_speaker(a: &str) -> bool {
     const NOT: &[&str] = &[
-        "it", "this", "that", "which", "what", "who", "there", "and", "but", "also", "has",
-        "had", "is", "was", "be", "been", "so", "as", "is also", "was also",
+        "it", "this", "that", "which", "what", "who", "there", "and", "but", "also", "has", "had",
+        "is", "was", "be", "been", "so", "as", "is also", "was also",
     ];
     let l = a.to_lowercase();
     !a.is_empty() && !NOT.contains(&l.as_str()) && a.split_whitespace().count() <= 7
@@ -280,7 +512,10 @@ mod tests {
     fn numbers_as_they_appear() {
         let s = "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (£600m) for the three months to December, from $639m year-earlier.";
         assert_eq!(numbers(s), vec!["76%", "$1.13bn", "£600m", "$639m"]);
-        assert_eq!(numbers("It lost 464,000 subscribers in 2004."), vec!["464,000", "2004"]);
+        assert_eq!(
+            numbers("It lost 464,000 subscribers in 2004."),
+            vec!["464,000", "2004"]
+        );
         assert_eq!(numbers("up 8.5 per cent"), vec!["8.5 per cent"]);
         assert!(numbers("No digits here.").is_empty());
     }
@@ -311,7 +546,8 @@ mod tests {
     #[test]
     fn attributions() {
         assert_eq!(
-            attribution("The Kremlin claimed that the deal would entail mutual support.").as_deref(),
+            attribution("The Kremlin claimed that the deal would entail mutual support.")
+                .as_deref(),
             Some("The Kremlin")
         );
         assert_eq!(
@@ -319,14 +555,18 @@ mod tests {
             Some("Ms Hewitt")
         );
         assert_eq!(
-            attribution("Growth was slow, according to the Office for National Statistics.").as_deref(),
+            attribution("Growth was slow, according to the Office for National Statistics.")
+                .as_deref(),
             Some("the Office for National Statistics")
         );
         assert_eq!(
             attribution("Time Warner said on Friday that it now owns 8% of Google.").as_deref(),
             Some("Time Warner")
         );
-        assert_eq!(attribution("She said the plan would work.").as_deref(), Some("She"));
+        assert_eq!(
+            attribution("She said the plan would work.").as_deref(),
+            Some("She")
+        );
         assert_eq!(attribution("Profits rose 5% in the quarter."), None);
     }
 

@@ -11,6 +11,73 @@ pub struct SentenceInfo {
     pub words: usize,
     /// Whether it looks like a heading (no sentence-final punctuation, few words).
     pub heading: bool,
+    /// Whether it leans on the sentence before ("But he…", "This…", "However,…"), so
+    /// reads badly out of context.
+    pub dangling: bool,
+}
+
+/// Openers that refer back to earlier sentences.
+const DANGLING_OPENERS: &[&str] = &[
+    "he",
+    "she",
+    "they",
+    "it",
+    "this",
+    "these",
+    "that",
+    "those",
+    "but",
+    "however",
+    "yet",
+    "additionally",
+    "also",
+    "so",
+    "and",
+    "meanwhile",
+    "instead",
+    "still",
+    "then",
+    "there",
+    "his",
+    "her",
+    "their",
+    "its",
+    "such",
+];
+
+impl SentenceInfo {
+    /// Read a sentence's form.
+    pub fn of(s: &str) -> Self {
+        let words = s.split_whitespace().count();
+        let t = s.trim_end();
+        let terminal = t.ends_with(['.', '!', '?', '"', '”', '’', '\'', ')', '…', '。']);
+        let opening: Vec<String> = s
+            .split_whitespace()
+            .take(3)
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .collect();
+        let first = opening.first().map_or("", String::as_str);
+        // "With this decision", "After this," also point back.
+        let points_back = opening.iter().skip(1).any(|w| {
+            matches!(
+                w.as_str(),
+                "this" | "these" | "those" | "he" | "she" | "they"
+            )
+        });
+        SentenceInfo {
+            words,
+            heading: !terminal && words <= 12,
+            dangling: DANGLING_OPENERS.contains(&first) || points_back,
+        }
+    }
+}
+
+/// [`SentenceInfo::of`] as a function, for `map`.
+pub fn sentence_info(s: &&str) -> SentenceInfo {
+    SentenceInfo::of(s)
 }
 
 /// Choose summary sentences; returns indices into the article's sentences, in document order.
@@ -31,19 +98,33 @@ pub fn select(
         return Vec::new();
     }
     let k = cfg.length.count(n);
-    let rel = relevance(emb, title, info, cfg.position_weight);
+    let rel = relevance(emb, title, info, cfg);
 
     let mut chosen: Vec<usize> = Vec::with_capacity(k);
     let mut words = 0usize;
     // max similarity of each candidate to the chosen set, updated incrementally: O(n·k).
     let mut max_sim = vec![0f32; n];
+    // Sub-headings split long pieces into sections; a summary should cover them, so a
+    // section already represented counts as partly redundant.
+    let section: Vec<usize> = info
+        .iter()
+        .scan(0usize, |sec, x| {
+            *sec += usize::from(x.heading);
+            Some(*sec)
+        })
+        .collect();
+    let mut covered = vec![false; section.last().map_or(0, |s| s + 1)];
     while chosen.len() < k {
         let mut best: Option<(usize, f32)> = None;
         for i in 0..n {
             if chosen.contains(&i) || info[i].heading {
                 continue;
             }
-            let redundancy = if chosen.is_empty() { 0.0 } else { max_sim[i] };
+            let redundancy = if chosen.is_empty() {
+                0.0
+            } else {
+                max_sim[i] + SECTION_REDUNDANCY * f32::from(u8::from(covered[section[i]]))
+            };
             let s = cfg.mmr_lambda * rel[i] - (1.0 - cfg.mmr_lambda) * redundancy;
             if best.is_none_or(|(_, b)| s > b) {
                 best = Some((i, s));
@@ -55,6 +136,7 @@ pub fn select(
         }
         words += info[i].words;
         chosen.push(i);
+        covered[section[i]] = true;
         for (j, m) in max_sim.iter_mut().enumerate() {
             *m = m.max(emb.dot(i, j));
         }
@@ -63,12 +145,19 @@ pub fn select(
     chosen
 }
 
+/// Extra redundancy of a sentence whose section (between sub-headings) is already in
+/// the summary.
+const SECTION_REDUNDANCY: f32 = 0.5;
+
+/// Relevance factor of a sentence that leans on its predecessor.
+const DANGLING_DAMPING: f32 = 0.8;
+
 /// Relevance of each sentence in `[0, 1]` (see [`select`]).
 fn relevance(
     emb: &Embeddings,
     title: Option<&[f32]>,
     info: &[SentenceInfo],
-    position_weight: f32,
+    cfg: &SelectConfig,
 ) -> Vec<f32> {
     let n = emb.len().min(info.len());
     let mut centrality = vec![0f32; n];
@@ -82,20 +171,36 @@ fn relevance(
     normalise(&mut centrality);
     let mut title_sim: Vec<f32> = match title {
         Some(t) => (0..n)
-            .map(|i| emb.row(i).iter().zip(t).map(|(a, b)| a * b).sum::<f32>().max(0.0))
+            .map(|i| {
+                emb.row(i)
+                    .iter()
+                    .zip(t)
+                    .map(|(a, b)| a * b)
+                    .sum::<f32>()
+                    .max(0.0)
+            })
             .collect(),
         None => vec![0.0; n],
     };
     normalise(&mut title_sim);
-    let content_weight = 1.0 - position_weight.clamp(0.0, 1.0);
-    let title_share = if title.is_some() { 0.5 } else { 0.0 };
+    let content_weight = 1.0 - cfg.position_weight.clamp(0.0, 1.0);
+    let title_share = if title.is_some() {
+        cfg.title_weight.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     (0..n)
         .map(|i| {
             let content = (1.0 - title_share) * centrality[i] + title_share * title_sim[i];
             let position = 1.0 / (1.0 + i as f32).sqrt();
             // Very short fragments carry little news; damp them rather than ban them.
             let short = if info[i].words < 6 { 0.5 } else { 1.0 };
-            short * (content_weight * content + (1.0 - content_weight) * position)
+            let dangling = if info[i].dangling {
+                DANGLING_DAMPING
+            } else {
+                1.0
+            };
+            short * dangling * (content_weight * content + (1.0 - content_weight) * position)
         })
         .collect()
 }
@@ -126,7 +231,8 @@ mod tests {
         vec![
             SentenceInfo {
                 words: 10,
-                heading: false
+                heading: false,
+                dangling: false,
             };
             n
         ]
@@ -147,7 +253,13 @@ mod tests {
 
     #[test]
     fn output_is_in_document_order_and_bounded() {
-        let e = emb(&[[1., 0., 0.], [0., 1., 0.], [1., 1., 0.], [0., 0., 1.], [1., 0., 1.]]);
+        let e = emb(&[
+            [1., 0., 0.],
+            [0., 1., 0.],
+            [1., 1., 0.],
+            [0., 0., 1.],
+            [1., 0., 1.],
+        ]);
         let s = select(&e, None, &plain(5), &cfg(3));
         assert_eq!(s.len(), 3);
         assert!(s.windows(2).all(|w| w[0] < w[1]));
@@ -189,6 +301,24 @@ mod tests {
         c.position_weight = 0.0;
         let title = [0.0, 0.0, 1.0];
         assert_eq!(select(&e, Some(&title), &plain(3), &c), vec![2]);
+    }
+
+    #[test]
+    fn sections_between_headings_are_covered() {
+        // Sentences 0-2 (section 0) outrank 4-5 (after the heading at 3), but with two
+        // picks the second section gets one.
+        let e = emb(&[
+            [1., 0.2, 0.],
+            [1., 0.25, 0.],
+            [1., 0.3, 0.],
+            [0., 0., 1.],
+            [0.3, 1., 0.],
+            [0.3, 1., 0.1],
+        ]);
+        let mut info = plain(6);
+        info[3].heading = true;
+        let s = select(&e, None, &info, &cfg(2));
+        assert!(s.iter().any(|&i| i >= 4), "{s:?}");
     }
 
     #[test]

@@ -336,7 +336,6 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Arc;
 
-
     use super::*;
 
     fn tiny_model(dir: &Path, bert_prefix: bool) {

@@ -32,7 +32,10 @@ impl Sink {
 
     /// A file at `path`, created atomically; its folder must exist.
     pub fn file(path: &Path) -> Result<Self> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let tmp = NamedTempFile::with_prefix_in(".brief-", dir).map_err(|e| Error::io(dir, e))?;
         Ok(Sink::File {
             path: path.to_path_buf(),
@@ -54,7 +57,9 @@ impl Sink {
         match self {
             Sink::Stdout(mut w) => w.flush().map_err(|e| Error::io("<stdout>", e)),
             Sink::File { path, tmp } => {
-                let tmp = tmp.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
+                let tmp = tmp
+                    .into_inner()
+                    .map_err(|e| Error::io(&path, e.into_error()))?;
                 tmp.as_file().sync_all().map_err(|e| Error::io(&path, e))?;
                 tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
                 Ok(())
@@ -89,7 +94,10 @@ impl OrderedWriter {
         while let Some(records) = self.pending.remove(&self.next) {
             for r in &records {
                 let line = serde_json::to_vec(r).map_err(|e| {
-                    Error::io("<record>", std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+                    Error::io(
+                        "<record>",
+                        std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                    )
                 })?;
                 self.sink.write_line(&line)?;
                 self.written += 1;
@@ -120,7 +128,10 @@ impl OrderedWriter {
 
 /// Write `bytes` to `path` atomically (temporary file + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = NamedTempFile::with_prefix_in(".brief-", dir).map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
@@ -134,7 +145,11 @@ mod tests {
     use crate::error::{ArticleError, ErrorKind};
 
     fn rec(id: &str) -> Record {
-        Record::failed(id.into(), "x".into(), ArticleError::new(ErrorKind::Empty, "empty"))
+        Record::failed(
+            id.into(),
+            "x".into(),
+            ArticleError::new(ErrorKind::Empty, "empty"),
+        )
     }
 
     #[test]

@@ -24,7 +24,11 @@ pub fn brief(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_brief"));
     cmd.args(args)
         .current_dir(root())
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn brief");
@@ -40,7 +44,9 @@ pub fn brief(args: &[&str], stdin: Option<&[u8]>) -> Output {
 pub fn records(jsonl: &str) -> Vec<Record> {
     jsonl
         .lines()
-        .map(|l| serde_json::from_str::<Record>(l).unwrap_or_else(|e| panic!("bad record {e}: {l}")))
+        .map(|l| {
+            serde_json::from_str::<Record>(l).unwrap_or_else(|e| panic!("bad record {e}: {l}"))
+        })
         .collect()
 }
 
@@ -60,7 +66,10 @@ pub fn validate_schema(jsonl: &str) {
     let validator = jsonschema::validator_for(&schema).expect("valid schema");
     for line in jsonl.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
-        let errors: Vec<String> = validator.iter_errors(&v).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&v)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
         assert!(errors.is_empty(), "schema violations {errors:?} in {line}");
     }
 }
