@@ -128,18 +128,23 @@ fn throughput() {
     let threads = rayon::current_num_threads();
 
     let t = Instant::now();
+    let c = cpu_seconds();
     let emb = enc.embed(&all).unwrap();
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - c;
     assert_eq!(emb.len(), all.len());
     eprintln!(
-        "one call: {} sentences ({} tokens) in {secs:.2}s = {:.1} sentences/s, {:.0} tokens/s ({threads} threads)",
+        "one call: {} sentences ({} tokens) in {secs:.2}s = {:.1} sentences/s, {:.0} tokens/s; \
+         {cpu:.1} CPU-s = {:.1} sentences per CPU-second ({threads} threads)",
         all.len(),
         tokens,
         all.len() as f64 / secs,
-        tokens as f64 / secs
+        tokens as f64 / secs,
+        all.len() as f64 / cpu
     );
 
     let t = Instant::now();
+    let c = cpu_seconds();
     let rows: usize = articles
         .par_iter()
         .map(|a| {
@@ -148,12 +153,34 @@ fn throughput() {
         })
         .sum();
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - c;
     assert_eq!(rows, all.len());
     eprintln!(
-        "per article, rayon: {} articles in {secs:.2}s = {:.1} sentences/s ({threads} threads)",
+        "per article, rayon: {} articles in {secs:.2}s = {:.1} sentences/s; \
+         {:.1} sentences per CPU-second ({threads} threads)",
         articles.len(),
-        all.len() as f64 / secs
+        all.len() as f64 / secs,
+        all.len() as f64 / cpu
     );
+}
+
+/// User + system CPU time of this process (Linux `/proc`; NaN elsewhere). On a shared
+/// machine, work per CPU-second is steadier than wall-clock rates.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        // The kernel reports clock ticks, 100 per second on Linux.
+        (Some(u), Some(s)) => (u + s) / 100.0,
+        _ => f64::NAN,
+    }
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
