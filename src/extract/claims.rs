@@ -69,8 +69,12 @@ pub fn find_claims(text: &str, spans: &[Span], emb: &Embeddings, cfg: &ClaimsCon
             continue;
         };
         let named = features::attribution(sentence).filter(|a| !starts_with_pronoun(a));
-        let (claim_text, attribution) =
+        let (claim_text, mut attribution) =
             resolve_pronoun(sentence, speaker.as_deref(), named.clone());
+        // A sentence that is all quotation continues the last speaker's statement.
+        if attribution.is_none() && is_quotation(sentence) {
+            attribution = speaker.clone();
+        }
         if let Some(n) = named.clone().or_else(|| leading_person(sentence)) {
             speaker = Some(n);
         }
@@ -182,6 +186,12 @@ pub fn checkworthiness(sentence: &str) -> f32 {
     s.min(1.0)
 }
 
+/// Whether the sentence is one direct quotation ("“We will…”").
+fn is_quotation(sentence: &str) -> bool {
+    let t = sentence.trim();
+    t.starts_with(['"', '“']) && t.ends_with(['"', '”'])
+}
+
 fn starts_with_pronoun(a: &str) -> bool {
     features::is_pronoun(a.split_whitespace().next().unwrap_or(""))
 }
@@ -280,6 +290,7 @@ mod tests {
         "She said the plan would cost £200m a year from April 2007.",
         "It was a good day.",
         "What happens next?",
+        "\"We will extend it to 12 months by 2010.\"",
     ];
 
     fn run(sentences: &[&str]) -> (String, Vec<Claim>) {
@@ -302,6 +313,17 @@ mod tests {
         assert_eq!(c.kind, ClaimKind::Reported);
         assert_eq!(c.numbers, vec!["£200m", "2007"]);
         assert!(c.grounded);
+    }
+
+    #[test]
+    fn quotations_are_attributed_to_the_last_speaker() {
+        let (_, claims) = run(HEWITT);
+        let c = claims
+            .iter()
+            .find(|c| c.sentence == 5)
+            .unwrap_or_else(|| panic!("quote claim missing: {claims:#?}"));
+        assert_eq!(c.attribution.as_deref(), Some("Ms Hewitt"));
+        assert_eq!(c.kind, ClaimKind::Reported);
     }
 
     #[test]

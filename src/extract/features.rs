@@ -474,26 +474,78 @@ pub fn attribution(s: &str) -> Option<String> {
         ))
         .expect("static regex")
     });
+    static NAMED_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+        // "… spokeswoman Sandra Gidley said" / "…, Theresa May, said": the capitalised
+        // name right before the verb, wherever it stands in the sentence.
+        Regex::new(&format!(
+            r"\b((?:(?:Mr|Mrs|Ms|Dr)\.?\s+)?[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){{0,4}}),?\s+(?:has\s+|have\s+|had\s+|also\s+|later\s+|previously\s+)?(?:{v})\b",
+            v = REPORTING_VERBS.join("|")
+        ))
+        .expect("static regex")
+    });
     let pick = |m: Option<regex::Captures<'_>>| {
         m.and_then(|c| c.get(1))
-            .map(|g| {
-                g.as_str()
-                    .trim()
-                    .trim_end_matches(['.', ',', ';', ':'])
-                    .to_string()
-            })
+            .map(|g| trim_speaker(g.as_str()))
             .filter(|a| is_speaker(a))
     };
     pick(AFTER.captures(s))
         .or_else(|| pick(ACCORDING.captures(s)))
+        .or_else(|| pick(NAMED_BEFORE.captures(s)))
         .or_else(|| pick(BEFORE.captures(s)))
+}
+
+/// Trim punctuation and leading conjunctions ("while the Liberal Democrats") off a
+/// captured speaker.
+fn trim_speaker(raw: &str) -> String {
+    const LEADING: &[&str] = &[
+        "while", "and", "but", "as", "which", "that", "who", "because", "although", "when",
+        "after", "so", "since", "whereas", "though",
+    ];
+    let mut a = raw.trim().trim_end_matches(['.', ',', ';', ':']);
+    loop {
+        let Some((first, rest)) = a.split_once(char::is_whitespace) else {
+            break;
+        };
+        if LEADING.contains(&first.to_lowercase().as_str()) {
+            a = rest.trim_start();
+        } else {
+            break;
+        }
+    }
+    if LEADING.contains(&a.to_lowercase().as_str()) {
+        return String::new();
+    }
+    a.to_string()
 }
 
 /// Rejects captures that are not plausible speakers ("it", "which", "that").
 fn is_speaker(a: &str) -> bool {
     const NOT: &[&str] = &[
-        "it", "this", "that", "which", "what", "who", "there", "and", "but", "also", "has", "had",
-        "is", "was", "be", "been", "so", "as", "is also", "was also",
+        "it",
+        "this",
+        "that",
+        "which",
+        "what",
+        "who",
+        "there",
+        "and",
+        "but",
+        "also",
+        "has",
+        "had",
+        "is",
+        "was",
+        "be",
+        "been",
+        "so",
+        "as",
+        "is also",
+        "was also",
+        "which it",
+        "it also",
+        "they also",
+        "the",
+        "a",
     ];
     let l = a.to_lowercase();
     !a.is_empty() && !NOT.contains(&l.as_str()) && a.split_whitespace().count() <= 7
@@ -568,6 +620,24 @@ mod tests {
             Some("She")
         );
         assert_eq!(attribution("Profits rose 5% in the quarter."), None);
+        assert_eq!(
+            attribution("Liberal Democrat spokeswoman for women Sandra Gidley said: \"No.\"")
+                .as_deref(),
+            Some("Sandra Gidley")
+        );
+        assert_eq!(
+            attribution("The Shadow Secretary of State for the Family, Theresa May, said: \"No.\"")
+                .as_deref(),
+            Some("Theresa May")
+        );
+        assert_eq!(
+            attribution("The Tories dismissed the plan, while the Liberal Democrats said it was misdirected.").as_deref(),
+            Some("Liberal Democrats")
+        );
+        assert_eq!(
+            attribution("It deals with Bertelsmann, which it had reported as revenue."),
+            None
+        );
     }
 
     #[test]
