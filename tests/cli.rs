@@ -268,3 +268,93 @@ fn segment_prints_the_pipeline_sentences() {
     assert_eq!(objs[0]["start"], 0);
     assert_eq!(objs[0]["text"], "Mr. Smith went to Washington.");
 }
+
+#[test]
+fn eval_scores_a_run_against_folder_and_jsonl_references() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(tmp.path());
+    let out = tmp.path().join("out");
+    let o = brief(
+        &[
+            "run",
+            "corpus/articles",
+            "-o",
+            out.to_str().unwrap(),
+            "--models",
+            &models,
+            "-q",
+        ],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let results = out.join("results.jsonl");
+    let report_path = tmp.path().join("eval.json");
+    let o = brief(
+        &[
+            "eval",
+            results.to_str().unwrap(),
+            "--refs",
+            "corpus/references",
+            "--json",
+            report_path.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        table.contains("lead3") && table.contains("extractive"),
+        "{table}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(
+        report["with_reference"], 10,
+        "the ten BBC stories have references"
+    );
+    let r1 = report["systems"]["lead3"]["rouge1"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert!(r1 > 20.0 && r1 < 100.0, "lead-3 ROUGE-1 {r1}");
+
+    // The same references as JSONL keyed by record id.
+    let (_, recs) = read_results(&out);
+    let mut jsonl = String::new();
+    for r in recs.iter().filter(|r| r.source.contains("bbc")) {
+        let rel = r.source.split("articles/").nth(1).unwrap();
+        let reference =
+            std::fs::read_to_string(root().join("corpus/references").join(rel)).unwrap();
+        jsonl.push_str(&serde_json::json!({"id": r.id, "reference": reference}).to_string());
+        jsonl.push('\n');
+    }
+    let refs = tmp.path().join("refs.jsonl");
+    std::fs::write(&refs, jsonl).unwrap();
+    let o = brief(
+        &[
+            "eval",
+            results.to_str().unwrap(),
+            "--refs",
+            refs.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8(o.stdout)
+        .unwrap()
+        .contains("10 with a reference"));
+}

@@ -82,13 +82,20 @@ const REFERENCE_DIRS: &[&str] = &["summary", "summaries", "reference", "referenc
 /// `summary|summaries|reference(s)/…` (so `--refs bbc/` matches `bbc/article/x/1.txt` to
 /// `bbc/summary/x/1.txt`). At least the parent folder and the file name must match.
 pub fn find_reference_file(refs: &Path, source: &Path) -> Option<PathBuf> {
-    let parts: Vec<&std::ffi::OsStr> = source.iter().collect();
+    // Only plain names: joining an absolute tail would replace `refs` altogether.
+    let parts: Vec<&std::ffi::OsStr> = source
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    let same_file =
+        |p: &Path| matches!((p.canonicalize(), source.canonicalize()), (Ok(a), Ok(b)) if a == b);
     for k in (2..=parts.len()).rev() {
         let tail = &parts[parts.len() - k..];
-        let direct: PathBuf = tail.iter().collect();
-        if refs.join(&direct).is_file() {
-            return Some(refs.join(direct));
-        }
+        // `article/x/1.txt` → `summary/x/1.txt` first: a refs folder laid out like the
+        // BBC set holds the articles too.
         let first = tail[0].to_string_lossy().to_lowercase();
         if ARTICLE_DIRS.contains(&first.as_str()) {
             for r in REFERENCE_DIRS {
@@ -99,6 +106,10 @@ pub fn find_reference_file(refs: &Path, source: &Path) -> Option<PathBuf> {
                     return Some(refs.join(p));
                 }
             }
+        }
+        let direct = refs.join(tail.iter().collect::<PathBuf>());
+        if direct.is_file() && !same_file(&direct) {
+            return Some(direct);
         }
     }
     None
