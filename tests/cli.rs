@@ -58,12 +58,7 @@ fn mixed_corpus_gives_records_error_records_and_exit_1() {
         ],
         None,
     );
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    expect_exit(&o, 1);
     assert!(
         o.stderr.is_empty(),
         "--quiet prints nothing: {}",
@@ -156,12 +151,7 @@ fn output_is_identical_for_one_and_two_threads_and_stdout() {
             ],
             None,
         );
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        expect_exit(&o, 0);
         outputs.push(std::fs::read(out.join("results.jsonl")).unwrap());
     }
     assert_eq!(outputs[0], outputs[1], "threads 1 and 2 differ");
@@ -179,7 +169,7 @@ fn output_is_identical_for_one_and_two_threads_and_stdout() {
         ],
         None,
     );
-    assert_eq!(o.status.code(), Some(0));
+    expect_exit(&o, 0);
     assert_eq!(
         o.stdout, outputs[0],
         "stdout output differs from file output"
@@ -196,12 +186,7 @@ fn stdin_jsonl_input() {
         &["run", "-", "-o", "-", "--models", &models, "-q"],
         Some(input),
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    expect_exit(&o, 0);
     let recs = records(&String::from_utf8(o.stdout).unwrap());
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[0].source, "-:1");
@@ -222,7 +207,7 @@ fn missing_models_are_fatal_with_a_hint() {
         ],
         None,
     );
-    assert_eq!(o.status.code(), Some(2));
+    expect_exit(&o, 2);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("models/fetch"), "{err}");
     assert!(!tmp.path().join("o/results.jsonl").exists());
@@ -231,24 +216,24 @@ fn missing_models_are_fatal_with_a_hint() {
 #[test]
 fn bad_arguments_exit_2() {
     let o = brief(&["run"], None);
-    assert_eq!(o.status.code(), Some(2));
+    expect_exit(&o, 2);
     let o = brief(
         &["run", "corpus", "-o", "x", "--summary-ratio", "1.5"],
         None,
     );
-    assert_eq!(o.status.code(), Some(2));
+    expect_exit(&o, 2);
     let o = brief(
         &["run", "does/not/exist", "-o", "-", "--models", "corpus"],
         None,
     );
-    assert_eq!(o.status.code(), Some(2));
+    expect_exit(&o, 2);
 }
 
 #[test]
 fn segment_prints_the_pipeline_sentences() {
     let seed = "corpus/articles/seed/moscow-pyongyang-history.txt";
     let o = brief(&["segment", seed], None);
-    assert_eq!(o.status.code(), Some(0));
+    expect_exit(&o, 0);
     let lines = String::from_utf8(o.stdout).unwrap();
     assert!(
         lines.lines().any(|l| l.starts_with("The Kremlin claimed")),
@@ -286,12 +271,7 @@ fn eval_scores_a_run_against_folder_and_jsonl_references() {
         ],
         None,
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    expect_exit(&o, 0);
     let results = out.join("results.jsonl");
     let report_path = tmp.path().join("eval.json");
     let o = brief(
@@ -305,12 +285,7 @@ fn eval_scores_a_run_against_folder_and_jsonl_references() {
         ],
         None,
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    expect_exit(&o, 0);
     let table = String::from_utf8(o.stdout).unwrap();
     assert!(
         table.contains("lead3") && table.contains("extractive"),
@@ -348,12 +323,7 @@ fn eval_scores_a_run_against_folder_and_jsonl_references() {
         ],
         None,
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    expect_exit(&o, 0);
     assert!(String::from_utf8(o.stdout)
         .unwrap()
         .contains("10 with a reference"));

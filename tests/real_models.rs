@@ -23,12 +23,7 @@ fn run_seed() -> Option<brief::output::Record> {
         ],
         None,
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    expect_exit(&o, 0);
     let jsonl = String::from_utf8(o.stdout).unwrap();
     validate_schema(&jsonl);
     let mut recs = records(&jsonl);

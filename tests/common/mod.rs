@@ -40,6 +40,16 @@ pub fn brief(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().expect("wait for brief")
 }
 
+/// Assert the exit code, showing stderr when it is not the expected one.
+pub fn expect_exit(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// Parse JSON lines into typed records (fails the test on any malformed line).
 pub fn records(jsonl: &str) -> Vec<Record> {
     jsonl
