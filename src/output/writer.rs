@@ -11,6 +11,20 @@ use tempfile::NamedTempFile;
 use crate::error::{Error, Result};
 use crate::output::Record;
 
+/// Give a finished temporary file ordinary permissions (tempfile creates it 0600,
+/// which would make results unreadable to other users of a shared machine).
+fn publishable(file: &std::fs::File, path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| Error::io(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (file, path);
+    Ok(())
+}
+
 /// Where JSON lines go.
 pub enum Sink {
     /// Standard output, streamed.
@@ -61,6 +75,7 @@ impl Sink {
                     .into_inner()
                     .map_err(|e| Error::io(&path, e.into_error()))?;
                 tmp.as_file().sync_all().map_err(|e| Error::io(&path, e))?;
+                publishable(tmp.as_file(), &path)?;
                 tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
                 Ok(())
             }
@@ -135,6 +150,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = NamedTempFile::with_prefix_in(".brief-", dir).map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    publishable(tmp.as_file(), path)?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
@@ -168,6 +184,12 @@ mod tests {
             .map(|l| serde_json::from_str::<Record>(l).unwrap().id)
             .collect();
         assert_eq!(ids, ["a", "b", "c"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644);
+        }
         // Only the final file is left: no temporary files.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
