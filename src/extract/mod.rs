@@ -3,6 +3,8 @@
 
 pub mod claims;
 pub mod features;
+pub mod generate;
+pub mod ground;
 pub mod select;
 
 pub use claims::{find_claims, Claim, Evidence};
