@@ -1,5 +1,11 @@
 //! Models: loading and running transformer models. Nothing here knows about news.
 
 pub mod encoder;
+pub mod chat;
+pub mod generator;
+pub mod gguf;
+pub mod gguf_tokenizer;
+pub mod sampling;
+pub mod transformer;
 
 pub use encoder::{Embedder, Embeddings};

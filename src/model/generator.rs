@@ -1,0 +1,490 @@
+//! Text generation with a GGUF decoder: load once, share across threads, prefill
+//! a common prompt prefix once and fork its KV cache for every request.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::quantized::GgmlDType;
+use candle_core::{Device, Tensor};
+use candle_transformers::models::quantized_gemma3;
+use tokenizers::Tokenizer;
+
+use super::chat::{ChatMessage, ChatTemplate};
+use super::gguf::{load_error, GgufFile, ModelFacts};
+use super::gguf_tokenizer::load_tokenizer;
+use super::sampling::{apply_repetition_penalty, Sampler, Sampling};
+use super::transformer::{KvCache, Transformer, WeightFormat};
+use crate::error::{ArticleError, Error, ErrorKind, Result};
+
+/// Models whose dequantised f32 projection weights fit in this many bytes keep an
+/// f32 copy for prefill next to the quantised weights used for decode
+/// ([`WeightFormat::QuantizedAndF32`]); larger ones stay quantised.
+pub const DEFAULT_F32_BUDGET_BYTES: u64 = 2_500_000_000;
+
+/// Options for [`Generator::load_with`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadOptions {
+    /// Weight representation; `None` picks one from the model size
+    /// (see [`DEFAULT_F32_BUDGET_BYTES`]).
+    pub weight_format: Option<WeightFormat>,
+    /// Byte budget for dequantised f32 weights when `weight_format` is `None`.
+    pub f32_budget_bytes: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            weight_format: None,
+            f32_budget_bytes: DEFAULT_F32_BUDGET_BYTES,
+        }
+    }
+}
+
+/// Options for one generation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerateOptions {
+    /// Upper bound on generated tokens (the stop token is not counted).
+    pub max_new_tokens: usize,
+    /// Extra token ids that end generation, besides the model's end-of-turn ids.
+    pub stop_ids: Vec<u32>,
+    /// Greedy or seeded sampling.
+    pub sampling: Sampling,
+    /// Repetition penalty (1 = off).
+    pub repetition_penalty: f32,
+    /// How many of the latest tokens (prompt included) the penalty looks at;
+    /// 0 = all of them.
+    pub repeat_last_n: usize,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        GenerateOptions {
+            max_new_tokens: 256,
+            stop_ids: Vec::new(),
+            sampling: Sampling::Greedy,
+            repetition_penalty: 1.0,
+            repeat_last_n: 64,
+        }
+    }
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StopReason {
+    /// The model produced an end-of-turn / end-of-sequence token.
+    EndOfTurn,
+    /// A token from [`GenerateOptions::stop_ids`] was produced.
+    StopToken,
+    /// `max_new_tokens` were generated.
+    MaxTokens,
+    /// The context window is full.
+    ContextFull,
+}
+
+/// The result of one generation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generated {
+    /// Generated token ids, without the final stop token.
+    pub ids: Vec<u32>,
+    /// Their text (special tokens skipped).
+    pub text: String,
+    /// Why it ended.
+    pub stop_reason: StopReason,
+    /// Prompt length in tokens (prefix included).
+    pub prompt_tokens: usize,
+    /// Time spent on the prompt (only the suffix when a prefix was reused).
+    pub ms_prefill: u64,
+    /// Time spent generating.
+    pub ms_decode: u64,
+}
+
+/// The computed state of a prompt prefix, reusable by any number of
+/// [`Generator::generate_after`] calls (concurrently too).
+#[derive(Debug)]
+pub struct Prefix {
+    ids: Vec<u32>,
+    state: Sequence,
+    logits: Vec<f32>,
+}
+
+impl Prefix {
+    /// The prefix's token ids.
+    pub fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+}
+
+/// The model implementation behind a generator.
+#[derive(Debug)]
+enum Backend {
+    /// Our decoder for `llama` / `qwen2` (external KV cache).
+    Decoder(Transformer),
+    /// candle's quantised Gemma 3; its cache lives in the weights struct, which
+    /// clones cheaply (tensors are reference-counted), one clone per sequence.
+    Gemma3(Box<quantized_gemma3::ModelWeights>),
+}
+
+/// Per-sequence state.
+#[derive(Debug)]
+enum Sequence {
+    Decoder(KvCache),
+    Gemma3 {
+        model: Box<quantized_gemma3::ModelWeights>,
+        len: usize,
+    },
+}
+
+impl Sequence {
+    fn len(&self) -> usize {
+        match self {
+            Sequence::Decoder(c) => c.len(),
+            Sequence::Gemma3 { len, .. } => *len,
+        }
+    }
+}
+
+/// A loaded generative model: weights, tokenizer, chat template. `Send + Sync`;
+/// share it behind an `Arc`.
+#[derive(Debug)]
+pub struct Generator {
+    path: PathBuf,
+    facts: ModelFacts,
+    tokenizer: Tokenizer,
+    template: Option<ChatTemplate>,
+    backend: Backend,
+    context_length: usize,
+    weight_format: WeightFormat,
+}
+
+impl Generator {
+    /// Load a GGUF model with default options.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        Self::load_with(path, &LoadOptions::default())
+    }
+
+    /// Load a GGUF model.
+    pub fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Self> {
+        let path = path.as_ref();
+        if !path.is_file() {
+            return Err(Error::ModelMissing {
+                name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                path: path.to_path_buf(),
+            });
+        }
+        let gguf = GgufFile::open(path)?;
+        let facts = gguf.facts()?;
+        let weight_format = options
+            .weight_format
+            .unwrap_or_else(|| auto_format(&gguf, options.f32_budget_bytes));
+        let (backend, context_length) = match facts.architecture.as_str() {
+            "llama" | "qwen2" => {
+                let t = Transformer::load(&gguf, weight_format)?;
+                let ctx = t.config().context_length;
+                (Backend::Decoder(t), ctx)
+            }
+            "gemma3" => {
+                let mut file = gguf.reopen()?;
+                let content = candle_core::quantized::gguf_file::Content::read(&mut file)
+                    .map_err(|e| load_error(path, e.to_string()))?;
+                let model =
+                    quantized_gemma3::ModelWeights::from_gguf(content, &mut file, &Device::Cpu)
+                        .map_err(|e| load_error(path, format!("gemma3: {e}")))?;
+                // candle's Gemma 3 precomputes rotary tables for this many positions.
+                let ctx = facts.context_length.min(quantized_gemma3::MAX_SEQ_LEN);
+                (Backend::Gemma3(Box::new(model)), ctx)
+            }
+            other => {
+                return Err(load_error(
+                    path,
+                    format!("unsupported architecture `{other}` (supported: llama, qwen2, gemma3)"),
+                ))
+            }
+        };
+        let tokenizer = load_tokenizer(&gguf)?;
+        let token_text = |id: Option<u32>| {
+            id.and_then(|i| tokenizer.id_to_token(i))
+                .unwrap_or_default()
+        };
+        let template = match &facts.chat_template {
+            Some(source) => Some(
+                ChatTemplate::new(source, &token_text(facts.bos_id), &token_text(facts.eos_id))
+                    .map_err(|e| load_error(path, e.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(Generator {
+            path: path.to_path_buf(),
+            facts,
+            tokenizer,
+            template,
+            backend,
+            context_length,
+            weight_format,
+        })
+    }
+
+    /// The file this model was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Facts read from the file's metadata.
+    pub fn facts(&self) -> &ModelFacts {
+        &self.facts
+    }
+
+    /// Usable context in tokens (prompt plus generated).
+    pub fn context_length(&self) -> usize {
+        self.context_length
+    }
+
+    /// How projection weights are held (Gemma 3 is always quantised).
+    pub fn weight_format(&self) -> WeightFormat {
+        match self.backend {
+            Backend::Decoder(_) => self.weight_format,
+            Backend::Gemma3(_) => WeightFormat::Quantized,
+        }
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// Token ids of `text`. Special-token texts such as `<|im_start|>` map to
+    /// their ids; nothing (no BOS) is added.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        self.tokenizer
+            .encode_fast(text, false)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| Error::Tokenizer(e.to_string()))
+    }
+
+    /// Text of `ids`, special tokens skipped.
+    pub fn decode(&self, ids: &[u32]) -> Result<String> {
+        self.tokenizer
+            .decode(ids, true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))
+    }
+
+    /// Render `messages` with the model's chat template, ending with the
+    /// assistant prompt. A model without a template gets ChatML.
+    pub fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<String> {
+        match &self.template {
+            Some(t) => t.render(messages, true),
+            None => {
+                let mut out = String::new();
+                for m in messages {
+                    out.push_str(&format!(
+                        "<|im_start|>{}\n{}<|im_end|>\n",
+                        m.role, m.content
+                    ));
+                }
+                out.push_str("<|im_start|>assistant\n");
+                Ok(out)
+            }
+        }
+    }
+
+    /// Ids that end a turn (model EOS/EOT tokens).
+    pub fn end_of_turn_ids(&self) -> &[u32] {
+        &self.facts.end_of_turn_ids
+    }
+
+    /// Run a prompt prefix once; reuse the result with [`Self::generate_after`].
+    pub fn prefill(&self, ids: &[u32]) -> Result<Prefix> {
+        if ids.is_empty() {
+            return Err(Error::Config("cannot prefill an empty prefix".into()));
+        }
+        self.check_fits(ids.len())?;
+        let mut state = self.new_sequence(ids.len())?;
+        let logits = self.forward(&mut state, ids)?;
+        Ok(Prefix {
+            ids: ids.to_vec(),
+            state,
+            logits,
+        })
+    }
+
+    /// Generate a continuation of `prompt_ids`.
+    pub fn generate(&self, prompt_ids: &[u32], options: &GenerateOptions) -> Result<Generated> {
+        if prompt_ids.is_empty() {
+            return Err(Error::Config("cannot generate from an empty prompt".into()));
+        }
+        self.check_fits(prompt_ids.len())?;
+        let start = Instant::now();
+        let room = prompt_ids.len() + options.max_new_tokens;
+        let mut state = self.new_sequence(room)?;
+        let logits = if options.max_new_tokens == 0 {
+            Vec::new()
+        } else {
+            self.forward(&mut state, prompt_ids)?
+        };
+        let ms_prefill = start.elapsed().as_millis() as u64;
+        self.decode_loop(state, logits, prompt_ids.to_vec(), ms_prefill, options)
+    }
+
+    /// Generate a continuation of `prefix` followed by `suffix_ids` (which may be
+    /// empty). The prefix is not modified; its cache is copied.
+    pub fn generate_after(
+        &self,
+        prefix: &Prefix,
+        suffix_ids: &[u32],
+        options: &GenerateOptions,
+    ) -> Result<Generated> {
+        let total = prefix.ids.len() + suffix_ids.len();
+        self.check_fits(total)?;
+        let start = Instant::now();
+        let mut state = self.fork(&prefix.state, suffix_ids.len() + options.max_new_tokens)?;
+        let logits = if options.max_new_tokens == 0 {
+            Vec::new()
+        } else if suffix_ids.is_empty() {
+            prefix.logits.clone()
+        } else {
+            self.forward(&mut state, suffix_ids)?
+        };
+        let ms_prefill = start.elapsed().as_millis() as u64;
+        let mut history = Vec::with_capacity(total + options.max_new_tokens);
+        history.extend_from_slice(&prefix.ids);
+        history.extend_from_slice(suffix_ids);
+        self.decode_loop(state, logits, history, ms_prefill, options)
+    }
+
+    fn decode_loop(
+        &self,
+        mut state: Sequence,
+        mut logits: Vec<f32>,
+        mut history: Vec<u32>,
+        ms_prefill: u64,
+        options: &GenerateOptions,
+    ) -> Result<Generated> {
+        let start = Instant::now();
+        let prompt_tokens = history.len();
+        let mut sampler = Sampler::new(options.sampling);
+        let mut ids = Vec::new();
+        let stop_reason = loop {
+            if ids.len() >= options.max_new_tokens {
+                break StopReason::MaxTokens;
+            }
+            if options.repetition_penalty != 1.0 {
+                let from = match options.repeat_last_n {
+                    0 => 0,
+                    n => history.len().saturating_sub(n),
+                };
+                apply_repetition_penalty(&mut logits, &history[from..], options.repetition_penalty);
+            }
+            let next = sampler.sample(&logits).ok_or_else(|| {
+                Error::Article(ArticleError::new(
+                    ErrorKind::Model,
+                    "the model produced NaN logits",
+                ))
+            })?;
+            if self.facts.end_of_turn_ids.contains(&next) {
+                break StopReason::EndOfTurn;
+            }
+            if options.stop_ids.contains(&next) {
+                break StopReason::StopToken;
+            }
+            ids.push(next);
+            history.push(next);
+            if ids.len() >= options.max_new_tokens {
+                break StopReason::MaxTokens;
+            }
+            if state.len() >= self.context_length {
+                break StopReason::ContextFull;
+            }
+            logits = self.forward(&mut state, &[next])?;
+        };
+        let ms_decode = start.elapsed().as_millis() as u64;
+        Ok(Generated {
+            text: self.decode(&ids)?,
+            ids,
+            stop_reason,
+            prompt_tokens,
+            ms_prefill,
+            ms_decode,
+        })
+    }
+
+    fn check_fits(&self, prompt_len: usize) -> Result<()> {
+        if prompt_len > self.context_length {
+            return Err(Error::Article(ArticleError::new(
+                ErrorKind::Model,
+                format!(
+                    "prompt of {prompt_len} tokens exceeds the model's context of {} tokens",
+                    self.context_length
+                ),
+            )));
+        }
+        Ok(())
+    }
+
+    fn new_sequence(&self, capacity: usize) -> Result<Sequence> {
+        Ok(match &self.backend {
+            Backend::Decoder(t) => Sequence::Decoder(t.new_cache(capacity)?),
+            Backend::Gemma3(m) => Sequence::Gemma3 {
+                model: m.clone(),
+                len: 0,
+            },
+        })
+    }
+
+    fn fork(&self, state: &Sequence, extra: usize) -> Result<Sequence> {
+        Ok(match state {
+            Sequence::Decoder(c) => Sequence::Decoder(c.fork(extra)?),
+            Sequence::Gemma3 { model, len } => Sequence::Gemma3 {
+                model: model.clone(),
+                len: *len,
+            },
+        })
+    }
+
+    fn forward(&self, state: &mut Sequence, ids: &[u32]) -> Result<Vec<f32>> {
+        match (&self.backend, state) {
+            (Backend::Decoder(t), Sequence::Decoder(cache)) => t.forward(ids, cache),
+            (Backend::Gemma3(_), Sequence::Gemma3 { model, len }) => {
+                if let Some(&bad) = ids.iter().find(|&&id| id as usize >= self.facts.vocab_size) {
+                    return Err(Error::Config(format!(
+                        "token id {bad} is outside the vocabulary"
+                    )));
+                }
+                let mut run = || -> candle_core::Result<Vec<f32>> {
+                    let input = Tensor::new(ids, &Device::Cpu)?.unsqueeze(0)?;
+                    model.forward(&input, *len)?.flatten_all()?.to_vec1::<f32>()
+                };
+                let logits = run().map_err(Error::inference("generate"))?;
+                *len += ids.len();
+                Ok(logits)
+            }
+            _ => Err(Error::Config(
+                "sequence state does not belong to this model".into(),
+            )),
+        }
+    }
+}
+
+/// Quantised decode plus an f32 prefill copy when the copy fits the budget.
+fn auto_format(gguf: &GgufFile, budget: u64) -> WeightFormat {
+    let f32_bytes: u64 = gguf
+        .tensor_names()
+        .filter(|n| n.starts_with("blk.") || *n == "output.weight")
+        .filter_map(|n| gguf.tensor_info(n))
+        .filter(|i| !matches!(i.ggml_dtype, GgmlDType::F32))
+        .map(|i| i.shape.elem_count() as u64 * 4)
+        .sum();
+    if f32_bytes <= budget {
+        WeightFormat::QuantizedAndF32
+    } else {
+        WeightFormat::Quantized
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Generator>();
+    is::<Prefix>();
+}
