@@ -488,3 +488,281 @@ fn _assert_send_sync() {
     is::<Generator>();
     is::<Prefix>();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tiny::{write_tiny_gguf, TinySpec};
+    use std::sync::Arc;
+
+    fn tiny(arch: &str, spec: impl FnOnce(&mut TinySpec)) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("tiny-{arch}.gguf"));
+        let mut s = TinySpec::new(arch, 42);
+        spec(&mut s);
+        write_tiny_gguf(&path, &s).unwrap();
+        (dir, path)
+    }
+
+    fn load(path: &Path, format: WeightFormat) -> Generator {
+        Generator::load_with(
+            path,
+            &LoadOptions {
+                weight_format: Some(format),
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap()
+    }
+
+    fn greedy(n: usize) -> GenerateOptions {
+        GenerateOptions {
+            max_new_tokens: n,
+            ..GenerateOptions::default()
+        }
+    }
+
+    const FORMATS: [WeightFormat; 4] = [
+        WeightFormat::Quantized,
+        WeightFormat::F32,
+        WeightFormat::F16,
+        WeightFormat::QuantizedAndF32,
+    ];
+
+    #[test]
+    fn end_to_end_load_tokenize_template_generate() {
+        for arch in ["llama", "qwen2"] {
+            let (_dir, path) = tiny(arch, |_| {});
+            let g = Generator::load(&path).unwrap();
+            assert_eq!(g.facts().architecture, arch);
+            assert_eq!(g.facts().eos_id, Some(2));
+            // <|endoftext|> and <|im_end|> both end a turn.
+            assert_eq!(g.end_of_turn_ids(), &[0, 2]);
+            assert_eq!(g.context_length(), 128);
+            assert_eq!(g.weight_format(), WeightFormat::QuantizedAndF32);
+
+            let prompt = g.chat_prompt(&[ChatMessage::user("the world")]).unwrap();
+            assert_eq!(
+                prompt,
+                "<|im_start|>system\nYou are a tiny test model.<|im_end|>\n<|im_start|>user\nthe world<|im_end|>\n<|im_start|>assistant\n"
+            );
+            let ids = g.encode(&prompt).unwrap();
+            // Special tokens are single ids; merges apply (" world" is one token).
+            assert_eq!(ids[0], 1);
+            assert_eq!(ids.iter().filter(|&&i| i == 2).count(), 2);
+            let world = g.tokenizer().token_to_id("Ġworld").unwrap();
+            assert!(ids.contains(&world), "{ids:?}");
+            assert_eq!(g.tokenizer().decode(&ids, false).unwrap(), prompt);
+
+            let out = g.generate(&ids, &greedy(5)).unwrap();
+            assert_eq!(out.prompt_tokens, ids.len());
+            assert!(out.ids.len() <= 5);
+            if out.stop_reason == StopReason::MaxTokens {
+                assert_eq!(out.ids.len(), 5);
+            }
+            assert_eq!(out.text, g.decode(&out.ids).unwrap());
+            // Deterministic.
+            assert_eq!(g.generate(&ids, &greedy(5)).unwrap().ids, out.ids);
+        }
+    }
+
+    /// A prompt that the random model continues for a while without ending its turn.
+    fn long_runner(g: &Generator) -> Vec<u32> {
+        for text in [
+            "the world",
+            "in the sea",
+            "at the start",
+            "we are here",
+            "or not",
+        ] {
+            let ids = g.encode(text).unwrap();
+            let out = g.generate(&ids, &greedy(12)).unwrap();
+            if out.stop_reason == StopReason::MaxTokens {
+                return ids;
+            }
+        }
+        panic!("every prompt ended early");
+    }
+
+    #[test]
+    fn max_new_tokens_is_respected() {
+        let (_dir, path) = tiny("llama", |_| {});
+        let g = load(&path, WeightFormat::QuantizedAndF32);
+        let ids = long_runner(&g);
+        for n in [0, 1, 7] {
+            let out = g.generate(&ids, &greedy(n)).unwrap();
+            assert_eq!(out.ids.len(), n);
+            assert_eq!(out.stop_reason, StopReason::MaxTokens);
+        }
+        let full = g.generate(&ids, &greedy(12)).unwrap();
+        let short = g.generate(&ids, &greedy(7)).unwrap();
+        assert_eq!(full.ids[..7], short.ids[..]);
+    }
+
+    #[test]
+    fn prefix_reuse_gives_identical_tokens() {
+        for arch in ["llama", "qwen2"] {
+            let (_dir, path) = tiny(arch, |_| {});
+            for format in FORMATS {
+                let g = load(&path, format);
+                let ids = g
+                    .encode("<|im_start|>user\nthe world is at the start of the sea<|im_end|>\n<|im_start|>assistant\n")
+                    .unwrap();
+                let opts = greedy(10);
+                let whole = g.generate(&ids, &opts).unwrap();
+                for split in [1, 4, ids.len() - 1, ids.len()] {
+                    let prefix = g.prefill(&ids[..split]).unwrap();
+                    assert_eq!(prefix.ids(), &ids[..split]);
+                    let reused = g.generate_after(&prefix, &ids[split..], &opts).unwrap();
+                    assert_eq!(reused.ids, whole.ids, "{arch} {format:?} split {split}");
+                    assert_eq!(reused.prompt_tokens, ids.len());
+                    // The prefix is not consumed or changed by use.
+                    let again = g.generate_after(&prefix, &ids[split..], &opts).unwrap();
+                    assert_eq!(again.ids, whole.ids);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn formats_agree_on_the_first_token_logits() {
+        let (_dir, path) = tiny("qwen2", |_| {});
+        let ids: Vec<u32> = (3..40).collect();
+        let logits = |format| {
+            let gguf = GgufFile::open(&path).unwrap();
+            let t = Transformer::load(&gguf, format).unwrap();
+            let mut cache = t.new_cache(8).unwrap();
+            t.forward(&ids, &mut cache).unwrap()
+        };
+        let exact = logits(WeightFormat::F32);
+        for format in [
+            WeightFormat::Quantized,
+            WeightFormat::F16,
+            WeightFormat::QuantizedAndF32,
+        ] {
+            let other = logits(format);
+            let diff = exact
+                .iter()
+                .zip(&other)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            let scale = exact.iter().map(|a| a.abs()).fold(0f32, f32::max);
+            assert!(diff < 0.05 * scale, "{format:?}: {diff} vs {scale}");
+        }
+    }
+
+    #[test]
+    fn stop_ids_and_end_of_turn_end_generation() {
+        let (_dir, path) = tiny("llama", |_| {});
+        let g = load(&path, WeightFormat::Quantized);
+        let ids = long_runner(&g);
+        let free = g.generate(&ids, &greedy(12)).unwrap();
+        let stop = free.ids[4];
+        let first = free.ids.iter().position(|&t| t == stop).unwrap();
+        let opts = GenerateOptions {
+            stop_ids: vec![stop],
+            ..greedy(12)
+        };
+        let out = g.generate(&ids, &opts).unwrap();
+        assert_eq!(out.stop_reason, StopReason::StopToken);
+        assert_eq!(out.ids, free.ids[..first]);
+
+        // All-zero output weights: every logit ties, greedy picks id 0,
+        // `<|endoftext|>`, which ends the turn at once.
+        let (_dir2, path2) = tiny("llama", |s| s.zero_output = true);
+        let g2 = load(&path2, WeightFormat::Quantized);
+        let out = g2.generate(&ids, &greedy(12)).unwrap();
+        assert_eq!(out.stop_reason, StopReason::EndOfTurn);
+        assert!(out.ids.is_empty() && out.text.is_empty());
+    }
+
+    #[test]
+    fn context_limits() {
+        let (_dir, path) = tiny("qwen2", |s| s.context_length = 16);
+        let g = load(&path, WeightFormat::F32);
+        let too_long: Vec<u32> = vec![5; 17];
+        let err = g.generate(&too_long, &greedy(1)).unwrap_err();
+        match err {
+            Error::Article(a) => assert_eq!(a.kind, ErrorKind::Model),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(g.prefill(&too_long).is_err());
+        // A prompt that fits generates until the context is full, never past it.
+        let out = g.generate(&[5; 12], &greedy(50)).unwrap();
+        if out.stop_reason == StopReason::ContextFull {
+            assert_eq!(out.ids.len(), 16 - 12 + 1);
+        } else {
+            assert_eq!(out.stop_reason, StopReason::EndOfTurn);
+        }
+        assert!(g.generate(&[], &greedy(1)).is_err());
+        assert!(g.generate(&[100_000], &greedy(1)).is_err());
+    }
+
+    #[test]
+    fn seeded_sampling_is_reproducible() {
+        let (_dir, path) = tiny("llama", |_| {});
+        let g = load(&path, WeightFormat::Quantized);
+        let ids = g.encode("the world").unwrap();
+        let opts = |seed| GenerateOptions {
+            max_new_tokens: 16,
+            sampling: Sampling::Seeded {
+                seed,
+                temperature: 1.5,
+                top_p: 0.95,
+            },
+            repetition_penalty: 1.3,
+            ..GenerateOptions::default()
+        };
+        let a = g.generate(&ids, &opts(1)).unwrap();
+        assert_eq!(a.ids, g.generate(&ids, &opts(1)).unwrap().ids);
+        let others: Vec<_> = (2..6)
+            .map(|s| g.generate(&ids, &opts(s)).unwrap().ids)
+            .collect();
+        assert!(others.iter().any(|o| *o != a.ids));
+    }
+
+    #[test]
+    fn one_model_serves_many_threads() {
+        let (_dir, path) = tiny("qwen2", |_| {});
+        let g = Arc::new(load(&path, WeightFormat::QuantizedAndF32));
+        let prefix = Arc::new(g.prefill(&g.encode("<|im_start|>user\n").unwrap()).unwrap());
+        let texts = ["the world", "at the sea", "we are in", "or the start"];
+        let expected: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|t| {
+                let s = g.encode(t).unwrap();
+                g.generate_after(&prefix, &s, &greedy(8)).unwrap().ids
+            })
+            .collect();
+        let handles: Vec<_> = texts
+            .iter()
+            .map(|t| {
+                let (g, prefix, t) = (g.clone(), prefix.clone(), t.to_string());
+                std::thread::spawn(move || {
+                    let s = g.encode(&t).unwrap();
+                    g.generate_after(&prefix, &s, &greedy(8)).unwrap().ids
+                })
+            })
+            .collect();
+        let got: Vec<Vec<u32>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn unknown_architecture_and_missing_file() {
+        let (_dir, path) = tiny("llama", |_| {});
+        // Rewrite the architecture string in place ("llama" -> "mamba", same length).
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = bytes.windows(5).position(|w| w == b"llama").unwrap();
+        bytes[at..at + 5].copy_from_slice(b"mamba");
+        std::fs::write(&path, &bytes).unwrap();
+        match Generator::load(&path).unwrap_err() {
+            Error::ModelLoad { message, .. } => assert!(message.contains("mamba"), "{message}"),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            Generator::load(path.with_extension("missing")).unwrap_err(),
+            Error::ModelMissing { .. }
+        ));
+    }
+}

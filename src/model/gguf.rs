@@ -236,12 +236,14 @@ impl GgufFile {
                 .and_then(|b| b.checked_add(data_start));
             match end {
                 Some(end) if end <= file_len => {}
-                _ => return Err(load_error(
-                    &self.path,
-                    format!(
+                _ => {
+                    return Err(load_error(
+                        &self.path,
+                        format!(
                         "tensor `{name}` extends past the end of the file (truncated or corrupt)"
                     ),
-                )),
+                    ))
+                }
             }
         }
         Ok(())
@@ -291,5 +293,148 @@ pub(crate) fn load_error(path: &Path, message: impl Into<String>) -> Error {
     Error::ModelLoad {
         path: path.to_path_buf(),
         message: message.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::generator::Generator;
+    use crate::model::tiny::{write_tiny_gguf, TinySpec};
+
+    fn raw_header(tensors: &[(&str, &[u64], u32, u64)], metadata: &[(&str, u32)]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"GGUF");
+        b.extend_from_slice(&3u32.to_le_bytes());
+        b.extend_from_slice(&(tensors.len() as u64).to_le_bytes());
+        b.extend_from_slice(&(metadata.len() as u64).to_le_bytes());
+        for (key, value) in metadata {
+            b.extend_from_slice(&(key.len() as u64).to_le_bytes());
+            b.extend_from_slice(key.as_bytes());
+            b.extend_from_slice(&4u32.to_le_bytes()); // u32
+            b.extend_from_slice(&value.to_le_bytes());
+        }
+        for (name, dims, dtype, offset) in tensors {
+            b.extend_from_slice(&(name.len() as u64).to_le_bytes());
+            b.extend_from_slice(name.as_bytes());
+            b.extend_from_slice(&(dims.len() as u32).to_le_bytes());
+            for d in *dims {
+                b.extend_from_slice(&d.to_le_bytes());
+            }
+            b.extend_from_slice(&dtype.to_le_bytes());
+            b.extend_from_slice(&offset.to_le_bytes());
+        }
+        b.resize(b.len() + 64, 0);
+        b
+    }
+
+    fn open_bytes(bytes: &[u8]) -> Result<GgufFile> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.gguf");
+        std::fs::write(&path, bytes).unwrap();
+        GgufFile::open(&path)
+    }
+
+    fn assert_load_error(r: Result<GgufFile>, needle: &str) {
+        match r {
+            Err(Error::ModelLoad { message, .. }) => {
+                assert!(message.contains(needle), "{message:?} lacks {needle:?}")
+            }
+            other => panic!("expected a load error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn garbage_and_empty_files_are_errors() {
+        assert_load_error(open_bytes(b""), "not a valid GGUF");
+        assert_load_error(open_bytes(&[0x47; 1000]), "not a valid GGUF");
+        // Absurd counts are refused before allocating.
+        let mut b = raw_header(&[], &[]);
+        b[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert_load_error(open_bytes(&b), "not a valid GGUF");
+    }
+
+    #[test]
+    fn tensor_extents_are_checked_against_the_file() {
+        // Element count overflows u64.
+        let huge = raw_header(&[("x", &[1 << 40, 1 << 40], 0, 0)], &[]);
+        assert_load_error(open_bytes(&huge), "overflows");
+        // 4096 f32 = 16 KiB declared, 64 bytes present.
+        let past_end = raw_header(&[("x", &[64, 64], 0, 0)], &[]);
+        assert_load_error(open_bytes(&past_end), "past the end");
+        // Offset beyond the file.
+        let far = raw_header(&[("x", &[4], 0, 1 << 50)], &[]);
+        assert_load_error(open_bytes(&far), "past the end");
+        // Partial quantisation block.
+        let partial = raw_header(&[("x", &[33], 8, 0)], &[]);
+        assert_load_error(open_bytes(&partial), "whole blocks");
+        // A consistent tiny table opens.
+        assert!(open_bytes(&raw_header(&[("x", &[4], 0, 0)], &[])).is_ok());
+    }
+
+    #[test]
+    fn zero_alignment_is_an_error_not_a_panic() {
+        let b = raw_header(&[("x", &[4], 0, 0)], &[("general.alignment", 0)]);
+        assert_load_error(open_bytes(&b), "corrupt");
+    }
+
+    #[test]
+    fn truncated_model_fails_to_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        write_tiny_gguf(&path, &TinySpec::new("llama", 1)).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        // (The writer pads each tensor to 32 bytes; cut into the data itself.)
+        for keep in [bytes.len() - 40, bytes.len() / 2, 100, 10] {
+            std::fs::write(&path, &bytes[..keep]).unwrap();
+            match Generator::load(&path) {
+                Err(Error::ModelLoad { .. }) => {}
+                other => panic!("truncated to {keep}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn implausible_hyper_parameters_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        let expect_head_error = |path: &Path| match Generator::load(path) {
+            Err(Error::ModelLoad { message, .. }) => {
+                assert!(message.contains("head"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        };
+        // 4 query heads cannot be grouped over 3 key/value heads.
+        let mut spec = TinySpec::new("qwen2", 1);
+        spec.n_kv_head = 3;
+        write_tiny_gguf(&path, &spec).unwrap();
+        expect_head_error(&path);
+        // Zero heads (would divide by zero): patch the count in the file.
+        write_tiny_gguf(&path, &TinySpec::new("qwen2", 1)).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let key = b"qwen2.attention.head_count";
+        let at = bytes.windows(key.len()).position(|w| w == key).unwrap() + key.len();
+        // After the key: value type (u32), then the value.
+        bytes[at + 4..at + 8].copy_from_slice(&0u32.to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        expect_head_error(&path);
+    }
+
+    #[test]
+    fn facts_of_a_tiny_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        write_tiny_gguf(&path, &TinySpec::new("qwen2", 1)).unwrap();
+        let facts = GgufFile::open(&path).unwrap().facts().unwrap();
+        assert_eq!(facts.architecture, "qwen2");
+        assert_eq!(facts.context_length, 128);
+        assert_eq!(
+            facts.vocab_size,
+            crate::model::tiny::tiny_vocabulary().len()
+        );
+        assert_eq!((facts.bos_id, facts.eos_id), (Some(1), Some(2)));
+        assert_eq!(facts.end_of_turn_ids, vec![0, 2]);
+        assert!(facts.chat_template.unwrap().contains("<|im_start|>"));
+        assert_eq!(facts.name.as_deref(), Some("tiny-qwen2"));
     }
 }

@@ -6,6 +6,7 @@ pub mod generator;
 pub mod gguf;
 pub mod gguf_tokenizer;
 pub mod sampling;
+pub mod tiny;
 pub mod transformer;
 
 pub use encoder::{Embedder, Embeddings};

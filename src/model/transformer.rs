@@ -513,16 +513,76 @@ fn make_linear(
         (WeightFormat::F16, _) => Some(q.dequantize_f16(&Device::Cpu).map_err(wrap)?),
         _ => Some(q.dequantize(&Device::Cpu).map_err(wrap)?),
     };
+    // candle's Q4_0/Q4_1/Q5_1 kernels assert (in debug builds) an even number of
+    // blocks per row; such rare shapes use the dense path instead.
+    let odd_blocks = matches!(
+        q.dtype(),
+        GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q5_1
+    ) && q.shape().dims().last().is_some_and(|k| (k / 32) % 2 == 1);
+    let format = if odd_blocks {
+        WeightFormat::F32
+    } else {
+        format
+    };
     let keep_quantized = !stored_dense
         && matches!(
             format,
             WeightFormat::Quantized | WeightFormat::QuantizedAndF32
         );
+    let quantized = if keep_quantized {
+        let q = if q.dtype() == GgmlDType::Q5_0 {
+            Arc::new(q5_0_to_q8_0(&q).map_err(wrap)?)
+        } else {
+            q
+        };
+        Some(QMatMul::QTensor(q))
+    } else {
+        None
+    };
     Ok(Linear {
-        quantized: keep_quantized.then(|| QMatMul::QTensor(q)),
+        quantized,
         dense,
         bias,
     })
+}
+
+/// Bytes of one Q5_0 block: f16 scale, 32 high bits, 16 bytes of low nibbles.
+const Q5_0_BLOCK: usize = 22;
+/// Bytes of one Q8_0 block: f16 scale, 32 signed bytes.
+const Q8_0_BLOCK: usize = 34;
+
+/// Re-encode Q5_0 blocks as Q8_0 without loss: a Q5_0 weight is `d·(q − 16)`
+/// with `q` in 0..32, which is exactly a Q8_0 weight with the same `d` and the
+/// byte `q − 16`. candle 0.11.1 has no SIMD kernel for Q5_0 (bit-by-bit scalar
+/// code, several times slower than its AVX2 Q8_0 kernel) while both quantise
+/// activations to Q8_0, so dot products stay the same up to float summation
+/// order, for 1.5× the (still small) memory.
+fn q5_0_to_q8_0(q: &QTensor) -> candle_core::Result<QTensor> {
+    let data = q.data()?;
+    if data.len() % Q5_0_BLOCK != 0 {
+        candle_core::bail!("Q5_0 data of {} bytes is not whole blocks", data.len());
+    }
+    let mut out = Vec::with_capacity(data.len() / Q5_0_BLOCK * Q8_0_BLOCK);
+    for block in data.chunks_exact(Q5_0_BLOCK) {
+        let (d, rest) = block.split_at(2);
+        let (qh, qs) = rest.split_at(4);
+        let qh = u32::from_le_bytes([qh[0], qh[1], qh[2], qh[3]]);
+        out.extend_from_slice(d);
+        let mut high_half = [0u8; 16];
+        for (j, (&byte, hi)) in qs.iter().zip(high_half.iter_mut()).enumerate() {
+            let bit_lo = ((qh >> j) & 1) as u8;
+            let bit_hi = ((qh >> (j + 16)) & 1) as u8;
+            out.push(((byte & 0x0F) | (bit_lo << 4)).wrapping_sub(16));
+            *hi = ((byte >> 4) | (bit_hi << 4)).wrapping_sub(16);
+        }
+        out.extend_from_slice(&high_half);
+    }
+    candle_core::quantized::ggml_file::qtensor_from_ggml(
+        GgmlDType::Q8_0,
+        &out,
+        q.shape().dims().to_vec(),
+        &Device::Cpu,
+    )
 }
 
 /// A 1-D weight (norm scale, bias) as f32.
@@ -647,6 +707,97 @@ fn _assert_send_sync() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn q5_0_repacks_losslessly_to_q8_0() {
+        let dev = Device::Cpu;
+        let w = Tensor::randn(0f32, 1.0, (8, 64), &dev).unwrap();
+        let q5 = QTensor::quantize(&w, GgmlDType::Q5_0).unwrap();
+        let q8 = q5_0_to_q8_0(&q5).unwrap();
+        assert_eq!(q8.dtype(), GgmlDType::Q8_0);
+        let values = |q: &QTensor| {
+            q.dequantize(&dev)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+        };
+        assert_eq!(values(&q5), values(&q8));
+        // Same products through both kernels (activations are Q8_0 in both).
+        let x = Tensor::randn(0f32, 1.0, (3, 64), &dev).unwrap();
+        let ya = candle_core::Module::forward(&QMatMul::QTensor(Arc::new(q5)), &x).unwrap();
+        let yb = candle_core::Module::forward(&QMatMul::QTensor(Arc::new(q8)), &x).unwrap();
+        let diff = (ya - yb)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(diff < 1e-4, "{diff}");
+    }
+
+    /// Our decoder against candle-transformers' own quantised implementations
+    /// on a tiny random model: same architecture semantics (RoPE style, GQA,
+    /// biases, tied/untied output), up to rounding.
+    #[test]
+    fn matches_candle_reference_models() {
+        use crate::model::tiny::{write_tiny_gguf, TinySpec};
+        use candle_transformers::models::{quantized_llama, quantized_qwen2};
+        let dir = tempfile::tempdir().unwrap();
+        for arch in ["llama", "qwen2"] {
+            let path = dir.path().join(format!("{arch}.gguf"));
+            write_tiny_gguf(&path, &TinySpec::new(arch, 7)).unwrap();
+            let ids: Vec<u32> = vec![1, 40, 77, 90, 3, 250, 12, 2, 1, 100, 101, 102];
+            let gguf = GgufFile::open(&path).unwrap();
+            let ours = Transformer::load(&gguf, WeightFormat::Quantized).unwrap();
+            let mut cache = ours.new_cache(4).unwrap();
+            // Prompt in two pieces, then one decode step: exercises the cache.
+            ours.forward(&ids[..5], &mut cache).unwrap();
+            let ours_prompt = ours.forward(&ids[5..], &mut cache).unwrap();
+            let ours_next = ours.forward(&[33], &mut cache).unwrap();
+
+            let mut file = std::fs::File::open(&path).unwrap();
+            let content = candle_core::quantized::gguf_file::Content::read(&mut file).unwrap();
+            let input = Tensor::new(ids.as_slice(), &Device::Cpu)
+                .unwrap()
+                .unsqueeze(0)
+                .unwrap();
+            let next = Tensor::new(&[33u32], &Device::Cpu)
+                .unwrap()
+                .unsqueeze(0)
+                .unwrap();
+            let to_vec = |t: Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let (theirs_prompt, theirs_next) = if arch == "llama" {
+                let mut m =
+                    quantized_llama::ModelWeights::from_gguf(content, &mut file, &Device::Cpu)
+                        .unwrap();
+                let a = to_vec(m.forward(&input, 0).unwrap());
+                (a, to_vec(m.forward(&next, ids.len()).unwrap()))
+            } else {
+                let mut m =
+                    quantized_qwen2::ModelWeights::from_gguf(content, &mut file, &Device::Cpu)
+                        .unwrap();
+                let a = to_vec(m.forward(&input, 0).unwrap());
+                (a, to_vec(m.forward(&next, ids.len()).unwrap()))
+            };
+            for (a, b) in [(&ours_prompt, &theirs_prompt), (&ours_next, &theirs_next)] {
+                assert_eq!(a.len(), b.len());
+                let diff = a
+                    .iter()
+                    .zip(b)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0f32, f32::max);
+                let scale = b.iter().map(|x| x.abs()).fold(0f32, f32::max);
+                assert!(
+                    diff <= 2e-3 * scale,
+                    "{arch}: max diff {diff}, scale {scale}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn causal_mask_with_prefix() {
