@@ -184,7 +184,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             t.render(&[ChatMessage::user(" ab ")], true).unwrap(),
-            "<s>ABtrue"
+            "<s>ABTrue"
         );
         let err = t
             .render(&[ChatMessage::new("tool", "x")], true)

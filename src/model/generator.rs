@@ -1,12 +1,10 @@
-//! Text generation with a GGUF decoder: load once, share across threads, prefill
+//! Text generation with a GGUF decoder (`llama`, `qwen2`): load once, share across threads, prefill
 //! a common prompt prefix once and fork its KV cache for every request.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::quantized::GgmlDType;
-use candle_core::{Device, Tensor};
-use candle_transformers::models::quantized_gemma3;
 use tokenizers::Tokenizer;
 
 use super::chat::{ChatMessage, ChatTemplate};
@@ -103,7 +101,7 @@ pub struct Generated {
 #[derive(Debug)]
 pub struct Prefix {
     ids: Vec<u32>,
-    state: Sequence,
+    cache: KvCache,
     logits: Vec<f32>,
 }
 
@@ -111,35 +109,6 @@ impl Prefix {
     /// The prefix's token ids.
     pub fn ids(&self) -> &[u32] {
         &self.ids
-    }
-}
-
-/// The model implementation behind a generator.
-#[derive(Debug)]
-enum Backend {
-    /// Our decoder for `llama` / `qwen2` (external KV cache).
-    Decoder(Transformer),
-    /// candle's quantised Gemma 3; its cache lives in the weights struct, which
-    /// clones cheaply (tensors are reference-counted), one clone per sequence.
-    Gemma3(Box<quantized_gemma3::ModelWeights>),
-}
-
-/// Per-sequence state.
-#[derive(Debug)]
-enum Sequence {
-    Decoder(KvCache),
-    Gemma3 {
-        model: Box<quantized_gemma3::ModelWeights>,
-        len: usize,
-    },
-}
-
-impl Sequence {
-    fn len(&self) -> usize {
-        match self {
-            Sequence::Decoder(c) => c.len(),
-            Sequence::Gemma3 { len, .. } => *len,
-        }
     }
 }
 
@@ -151,9 +120,7 @@ pub struct Generator {
     facts: ModelFacts,
     tokenizer: Tokenizer,
     template: Option<ChatTemplate>,
-    backend: Backend,
-    context_length: usize,
-    weight_format: WeightFormat,
+    model: Transformer,
 }
 
 impl Generator {
@@ -179,27 +146,16 @@ impl Generator {
         let weight_format = options
             .weight_format
             .unwrap_or_else(|| auto_format(&gguf, options.f32_budget_bytes));
-        let (backend, context_length) = match facts.architecture.as_str() {
-            "llama" | "qwen2" => {
-                let t = Transformer::load(&gguf, weight_format)?;
-                let ctx = t.config().context_length;
-                (Backend::Decoder(t), ctx)
-            }
-            "gemma3" => {
-                let mut file = gguf.reopen()?;
-                let content = candle_core::quantized::gguf_file::Content::read(&mut file)
-                    .map_err(|e| load_error(path, e.to_string()))?;
-                let model =
-                    quantized_gemma3::ModelWeights::from_gguf(content, &mut file, &Device::Cpu)
-                        .map_err(|e| load_error(path, format!("gemma3: {e}")))?;
-                // candle's Gemma 3 precomputes rotary tables for this many positions.
-                let ctx = facts.context_length.min(quantized_gemma3::MAX_SEQ_LEN);
-                (Backend::Gemma3(Box::new(model)), ctx)
-            }
+        let model = match facts.architecture.as_str() {
+            "llama" | "qwen2" => Transformer::load(&gguf, weight_format)?,
+            // candle-transformers 0.11.1 has `quantized_gemma3`, but its MLP uses
+            // SiLU where Gemma 3 uses tanh-GELU, it ignores the sliding window
+            // when decoding, and it precomputes 128K-position rotary tables per
+            // layer (~2.4 GB for gemma-3-270m): not usable as is.
             other => {
                 return Err(load_error(
                     path,
-                    format!("unsupported architecture `{other}` (supported: llama, qwen2, gemma3)"),
+                    format!("unsupported architecture `{other}` (supported: llama, qwen2)"),
                 ))
             }
         };
@@ -220,9 +176,7 @@ impl Generator {
             facts,
             tokenizer,
             template,
-            backend,
-            context_length,
-            weight_format,
+            model,
         })
     }
 
@@ -238,15 +192,12 @@ impl Generator {
 
     /// Usable context in tokens (prompt plus generated).
     pub fn context_length(&self) -> usize {
-        self.context_length
+        self.model.config().context_length
     }
 
-    /// How projection weights are held (Gemma 3 is always quantised).
+    /// How projection weights are held.
     pub fn weight_format(&self) -> WeightFormat {
-        match self.backend {
-            Backend::Decoder(_) => self.weight_format,
-            Backend::Gemma3(_) => WeightFormat::Quantized,
-        }
+        self.model.format()
     }
 
     /// The tokenizer.
@@ -300,11 +251,11 @@ impl Generator {
             return Err(Error::Config("cannot prefill an empty prefix".into()));
         }
         self.check_fits(ids.len())?;
-        let mut state = self.new_sequence(ids.len())?;
-        let logits = self.forward(&mut state, ids)?;
+        let mut cache = self.model.new_cache(ids.len())?;
+        let logits = self.model.forward(ids, &mut cache)?;
         Ok(Prefix {
             ids: ids.to_vec(),
-            state,
+            cache,
             logits,
         })
     }
@@ -317,14 +268,14 @@ impl Generator {
         self.check_fits(prompt_ids.len())?;
         let start = Instant::now();
         let room = prompt_ids.len() + options.max_new_tokens;
-        let mut state = self.new_sequence(room)?;
+        let mut cache = self.model.new_cache(room)?;
         let logits = if options.max_new_tokens == 0 {
             Vec::new()
         } else {
-            self.forward(&mut state, prompt_ids)?
+            self.model.forward(prompt_ids, &mut cache)?
         };
         let ms_prefill = start.elapsed().as_millis() as u64;
-        self.decode_loop(state, logits, prompt_ids.to_vec(), ms_prefill, options)
+        self.decode_loop(cache, logits, prompt_ids.to_vec(), ms_prefill, options)
     }
 
     /// Generate a continuation of `prefix` followed by `suffix_ids` (which may be
@@ -338,24 +289,26 @@ impl Generator {
         let total = prefix.ids.len() + suffix_ids.len();
         self.check_fits(total)?;
         let start = Instant::now();
-        let mut state = self.fork(&prefix.state, suffix_ids.len() + options.max_new_tokens)?;
+        let mut cache = prefix
+            .cache
+            .fork(suffix_ids.len() + options.max_new_tokens)?;
         let logits = if options.max_new_tokens == 0 {
             Vec::new()
         } else if suffix_ids.is_empty() {
             prefix.logits.clone()
         } else {
-            self.forward(&mut state, suffix_ids)?
+            self.model.forward(suffix_ids, &mut cache)?
         };
         let ms_prefill = start.elapsed().as_millis() as u64;
         let mut history = Vec::with_capacity(total + options.max_new_tokens);
         history.extend_from_slice(&prefix.ids);
         history.extend_from_slice(suffix_ids);
-        self.decode_loop(state, logits, history, ms_prefill, options)
+        self.decode_loop(cache, logits, history, ms_prefill, options)
     }
 
     fn decode_loop(
         &self,
-        mut state: Sequence,
+        mut cache: KvCache,
         mut logits: Vec<f32>,
         mut history: Vec<u32>,
         ms_prefill: u64,
@@ -393,10 +346,10 @@ impl Generator {
             if ids.len() >= options.max_new_tokens {
                 break StopReason::MaxTokens;
             }
-            if state.len() >= self.context_length {
+            if cache.len() >= self.context_length() {
                 break StopReason::ContextFull;
             }
-            logits = self.forward(&mut state, &[next])?;
+            logits = self.model.forward(&[next], &mut cache)?;
         };
         let ms_decode = start.elapsed().as_millis() as u64;
         Ok(Generated {
@@ -410,59 +363,16 @@ impl Generator {
     }
 
     fn check_fits(&self, prompt_len: usize) -> Result<()> {
-        if prompt_len > self.context_length {
+        if prompt_len > self.context_length() {
             return Err(Error::Article(ArticleError::new(
                 ErrorKind::Model,
                 format!(
                     "prompt of {prompt_len} tokens exceeds the model's context of {} tokens",
-                    self.context_length
+                    self.context_length()
                 ),
             )));
         }
         Ok(())
-    }
-
-    fn new_sequence(&self, capacity: usize) -> Result<Sequence> {
-        Ok(match &self.backend {
-            Backend::Decoder(t) => Sequence::Decoder(t.new_cache(capacity)?),
-            Backend::Gemma3(m) => Sequence::Gemma3 {
-                model: m.clone(),
-                len: 0,
-            },
-        })
-    }
-
-    fn fork(&self, state: &Sequence, extra: usize) -> Result<Sequence> {
-        Ok(match state {
-            Sequence::Decoder(c) => Sequence::Decoder(c.fork(extra)?),
-            Sequence::Gemma3 { model, len } => Sequence::Gemma3 {
-                model: model.clone(),
-                len: *len,
-            },
-        })
-    }
-
-    fn forward(&self, state: &mut Sequence, ids: &[u32]) -> Result<Vec<f32>> {
-        match (&self.backend, state) {
-            (Backend::Decoder(t), Sequence::Decoder(cache)) => t.forward(ids, cache),
-            (Backend::Gemma3(_), Sequence::Gemma3 { model, len }) => {
-                if let Some(&bad) = ids.iter().find(|&&id| id as usize >= self.facts.vocab_size) {
-                    return Err(Error::Config(format!(
-                        "token id {bad} is outside the vocabulary"
-                    )));
-                }
-                let mut run = || -> candle_core::Result<Vec<f32>> {
-                    let input = Tensor::new(ids, &Device::Cpu)?.unsqueeze(0)?;
-                    model.forward(&input, *len)?.flatten_all()?.to_vec1::<f32>()
-                };
-                let logits = run().map_err(Error::inference("generate"))?;
-                *len += ids.len();
-                Ok(logits)
-            }
-            _ => Err(Error::Config(
-                "sequence state does not belong to this model".into(),
-            )),
-        }
     }
 }
 

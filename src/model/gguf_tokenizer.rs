@@ -171,3 +171,96 @@ fn string_array(gguf: &GgufFile, key: &str) -> Result<Vec<String>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tiny::{write_tiny_gguf, TinySpec};
+    use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+
+    fn splits(pre: &PreTokenizerWrapper, text: &str) -> Vec<String> {
+        let mut s = PreTokenizedString::from(text);
+        pre.pre_tokenize(&mut s).unwrap();
+        s.get_splits(OffsetReferential::Original, OffsetType::Byte)
+            .into_iter()
+            .map(|(piece, _, _)| piece.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn qwen2_split_isolates_digits_and_keeps_newline_runs() {
+        let pre = split_then_bytes(QWEN2_SPLIT).unwrap();
+        assert_eq!(
+            splits(&pre, "Hello'Ve world 123\n\n  foo"),
+            ["Hello", "'Ve", "Ġworld", "Ġ", "1", "2", "3", "ĊĊ", "Ġ", "Ġfoo"]
+        );
+    }
+
+    #[test]
+    fn smollm_split_isolates_every_numeric_character() {
+        let pre: PreTokenizerWrapper = Sequence::new(vec![
+            split(DIGIT_SPLIT).unwrap(),
+            ByteLevel::new(false, false, true).into(),
+        ])
+        .into();
+        assert_eq!(
+            splits(&pre, "in 2004, ²x it's"),
+            ["in", "Ġ", "2", "0", "0", "4", ",", "Ġ", "Â²", "x", "Ġit", "'s"]
+        );
+        let llama3 = split_then_bytes(LLAMA3_SPLIT).unwrap();
+        assert_eq!(splits(&llama3, "12345"), ["123", "45"]);
+    }
+
+    fn tiny_file(arch: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.gguf");
+        write_tiny_gguf(&path, &TinySpec::new(arch, 3)).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn unsupported_tokenizer_kinds_are_errors_naming_the_way_out() {
+        let (_dir, path) = tiny_file("llama");
+        for (from, to) in [(&b"gpt2"[..], &b"bert"[..]), (b"smollm", b"smolxx")] {
+            let mut bytes = std::fs::read(&path).unwrap();
+            let at = bytes.windows(from.len()).position(|w| w == from).unwrap();
+            bytes[at..at + from.len()].copy_from_slice(to);
+            let bad = path.with_file_name("bad.gguf");
+            std::fs::write(&bad, &bytes).unwrap();
+            let gguf = GgufFile::open(&bad).unwrap();
+            match tokenizer_from_gguf(&gguf).unwrap_err() {
+                Error::Tokenizer(m) => assert!(m.contains("tokenizer.json"), "{m}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn tokenizer_json_next_to_the_file_wins() {
+        let (dir, path) = tiny_file("qwen2");
+        let gguf = GgufFile::open(&path).unwrap();
+        let mut from_meta = tokenizer_from_gguf(&gguf).unwrap();
+        assert!(from_meta.token_to_id("<extra>").is_none());
+        from_meta.add_special_tokens(&[AddedToken::from("<extra>", true)]);
+        from_meta
+            .save(dir.path().join("tokenizer.json"), false)
+            .unwrap();
+        let loaded = load_tokenizer(&gguf).unwrap();
+        let id = loaded
+            .token_to_id("<extra>")
+            .expect("tokenizer.json was used");
+        let ids = loaded.encode_fast("a<extra>b", false).unwrap();
+        assert!(ids.get_ids().contains(&id));
+    }
+
+    #[test]
+    fn control_tokens_are_special_and_skipped_when_decoding() {
+        let (_dir, path) = tiny_file("llama");
+        let t = tokenizer_from_gguf(&GgufFile::open(&path).unwrap()).unwrap();
+        let ids = t.encode_fast("<|im_start|>hello<|im_end|>", false).unwrap();
+        let ids = ids.get_ids();
+        assert_eq!((ids[0], ids[ids.len() - 1]), (1, 2));
+        assert_eq!(t.decode(ids, true).unwrap(), "hello");
+        assert_eq!(t.decode(ids, false).unwrap(), "<|im_start|>hello<|im_end|>");
+    }
+}

@@ -103,9 +103,12 @@ fn byte_symbols() -> Vec<char> {
         .collect()
 }
 
+type Metadata = Vec<(String, Value)>;
+type Tensors = Vec<(String, QTensor)>;
+
 /// Write a tiny model described by `spec` to `path`.
 pub fn write_tiny_gguf(path: &Path, spec: &TinySpec) -> Result<()> {
-    let build = || -> candle_core::Result<(Vec<(String, Value)>, Vec<(String, QTensor)>)> {
+    let build = || -> candle_core::Result<(Metadata, Tensors)> {
         let arch = spec.architecture.as_str();
         let tokens = tiny_vocabulary();
         let vocab = tokens.len();
