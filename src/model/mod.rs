@@ -1,7 +1,7 @@
 //! Models: loading and running transformer models. Nothing here knows about news.
 
-pub mod encoder;
 pub mod chat;
+pub mod encoder;
 pub mod generator;
 pub mod gguf;
 pub mod gguf_tokenizer;
