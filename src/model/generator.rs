@@ -267,7 +267,7 @@ impl Generator {
         }
         self.check_fits(prompt_ids.len())?;
         let start = Instant::now();
-        let room = prompt_ids.len() + options.max_new_tokens;
+        let room = prompt_ids.len().saturating_add(options.max_new_tokens);
         let mut cache = self.model.new_cache(room)?;
         let logits = if options.max_new_tokens == 0 {
             Vec::new()
@@ -289,9 +289,10 @@ impl Generator {
         let total = prefix.ids.len() + suffix_ids.len();
         self.check_fits(total)?;
         let start = Instant::now();
-        let mut cache = prefix
-            .cache
-            .fork(suffix_ids.len() + options.max_new_tokens)?;
+        let mut cache = prefix.cache.fork(
+            suffix_ids.len().saturating_add(options.max_new_tokens),
+            self.context_length(),
+        )?;
         let logits = if options.max_new_tokens == 0 {
             Vec::new()
         } else if suffix_ids.is_empty() {
@@ -300,7 +301,8 @@ impl Generator {
             self.model.forward(suffix_ids, &mut cache)?
         };
         let ms_prefill = start.elapsed().as_millis() as u64;
-        let mut history = Vec::with_capacity(total + options.max_new_tokens);
+        let mut history =
+            Vec::with_capacity(total + options.max_new_tokens.min(self.context_length()));
         history.extend_from_slice(&prefix.ids);
         history.extend_from_slice(suffix_ids);
         self.decode_loop(cache, logits, history, ms_prefill, options)
@@ -380,7 +382,9 @@ impl Generator {
 fn auto_format(gguf: &GgufFile, budget: u64) -> WeightFormat {
     let f32_bytes: u64 = gguf
         .tensor_names()
-        .filter(|n| n.starts_with("blk.") || *n == "output.weight")
+        // Layer weights only: the output projection always sees one row and stays
+        // quantised, embeddings are looked up row by row.
+        .filter(|n| n.starts_with("blk."))
         .filter_map(|n| gguf.tensor_info(n))
         .filter(|i| !matches!(i.ggml_dtype, GgmlDType::F32))
         .map(|i| i.shape.elem_count() as u64 * 4)
@@ -604,6 +608,12 @@ mod tests {
         } else {
             assert_eq!(out.stop_reason, StopReason::EndOfTurn);
         }
+        // An unbounded budget allocates nothing absurd and stops at the context.
+        let out = g.generate(&[5; 4], &greedy(usize::MAX)).unwrap();
+        assert!(out.ids.len() <= 16 - 4 + 1);
+        let prefix = g.prefill(&[5; 3]).unwrap();
+        let out = g.generate_after(&prefix, &[6], &greedy(usize::MAX)).unwrap();
+        assert!(out.ids.len() <= 16 - 4 + 1);
         assert!(g.generate(&[], &greedy(1)).is_err());
         assert!(g.generate(&[100_000], &greedy(1)).is_err());
     }

@@ -307,7 +307,13 @@ impl Transformer {
         } else {
             embedding.clone() // tied embeddings
         };
-        let output = make_linear(output_q, None, format, path)?;
+        // Only the last position reaches the output projection (one row), so in
+        // the mixed format its dense copy would never be used.
+        let output_format = match format {
+            WeightFormat::QuantizedAndF32 => WeightFormat::Quantized,
+            other => other,
+        };
+        let output = make_linear(output_q, None, output_format, path)?;
         let half = cfg.head_dim / 2;
         let mut inv_freq: Vec<f64> = (0..half)
             .map(|i| cfg.rope_base.powf(-2.0 * i as f64 / cfg.head_dim as f64))
@@ -647,9 +653,15 @@ impl KvCache {
         self.len == 0
     }
 
-    /// An independent copy of this cache with room for `extra` more positions.
-    pub fn fork(&self, extra: usize) -> Result<KvCache> {
-        let capacity = (self.len + extra).max(1);
+    /// An independent copy of this cache with room for `extra` more positions
+    /// (at most `limit` in total; it grows on demand).
+    pub fn fork(&self, extra: usize, limit: usize) -> Result<KvCache> {
+        let capacity = self
+            .len
+            .saturating_add(extra)
+            .min(limit)
+            .max(self.len)
+            .max(1);
         let mut out = KvCache {
             layers: Vec::with_capacity(self.layers.len()),
             len: self.len,
