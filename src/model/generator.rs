@@ -612,7 +612,9 @@ mod tests {
         let out = g.generate(&[5; 4], &greedy(usize::MAX)).unwrap();
         assert!(out.ids.len() <= 16 - 4 + 1);
         let prefix = g.prefill(&[5; 3]).unwrap();
-        let out = g.generate_after(&prefix, &[6], &greedy(usize::MAX)).unwrap();
+        let out = g
+            .generate_after(&prefix, &[6], &greedy(usize::MAX))
+            .unwrap();
         assert!(out.ids.len() <= 16 - 4 + 1);
         assert!(g.generate(&[], &greedy(1)).is_err());
         assert!(g.generate(&[100_000], &greedy(1)).is_err());
