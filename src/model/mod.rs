@@ -1,7 +1,14 @@
 //! Models: loading and running transformer models. Nothing here knows about news.
 
+pub mod chat;
 pub mod encoder;
 pub mod files;
+pub mod generator;
+pub mod gguf;
+pub mod gguf_tokenizer;
+pub mod sampling;
 pub mod testing;
+pub mod tiny;
+pub mod transformer;
 
 pub use encoder::{BertEncoder, Embedder, Embeddings, EncoderOptions};

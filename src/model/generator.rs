@@ -1,0 +1,690 @@
+//! Text generation with a GGUF decoder (`llama`, `qwen2`): load once, share across threads, prefill
+//! a common prompt prefix once and fork its KV cache for every request.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::quantized::GgmlDType;
+use tokenizers::Tokenizer;
+
+use super::chat::{ChatMessage, ChatTemplate};
+use super::gguf::{load_error, GgufFile, ModelFacts};
+use super::gguf_tokenizer::load_tokenizer;
+use super::sampling::{apply_repetition_penalty, Sampler, Sampling};
+use super::transformer::{KvCache, Transformer, WeightFormat};
+use crate::error::{ArticleError, Error, ErrorKind, Result};
+
+/// Models whose dequantised f32 projection weights fit in this many bytes keep an
+/// f32 copy for prefill next to the quantised weights used for decode
+/// ([`WeightFormat::QuantizedAndF32`]); larger ones stay quantised.
+pub const DEFAULT_F32_BUDGET_BYTES: u64 = 2_500_000_000;
+
+/// Options for [`Generator::load_with`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadOptions {
+    /// Weight representation; `None` picks one from the model size
+    /// (see [`DEFAULT_F32_BUDGET_BYTES`]).
+    pub weight_format: Option<WeightFormat>,
+    /// Byte budget for dequantised f32 weights when `weight_format` is `None`.
+    pub f32_budget_bytes: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            weight_format: None,
+            f32_budget_bytes: DEFAULT_F32_BUDGET_BYTES,
+        }
+    }
+}
+
+/// Options for one generation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerateOptions {
+    /// Upper bound on generated tokens (the stop token is not counted).
+    pub max_new_tokens: usize,
+    /// Extra token ids that end generation, besides the model's end-of-turn ids.
+    pub stop_ids: Vec<u32>,
+    /// Greedy or seeded sampling.
+    pub sampling: Sampling,
+    /// Repetition penalty (1 = off).
+    pub repetition_penalty: f32,
+    /// How many of the latest tokens (prompt included) the penalty looks at;
+    /// 0 = all of them.
+    pub repeat_last_n: usize,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        GenerateOptions {
+            max_new_tokens: 256,
+            stop_ids: Vec::new(),
+            sampling: Sampling::Greedy,
+            repetition_penalty: 1.0,
+            repeat_last_n: 64,
+        }
+    }
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StopReason {
+    /// The model produced an end-of-turn / end-of-sequence token.
+    EndOfTurn,
+    /// A token from [`GenerateOptions::stop_ids`] was produced.
+    StopToken,
+    /// `max_new_tokens` were generated.
+    MaxTokens,
+    /// The context window is full.
+    ContextFull,
+}
+
+/// The result of one generation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generated {
+    /// Generated token ids, without the final stop token.
+    pub ids: Vec<u32>,
+    /// Their text (special tokens skipped).
+    pub text: String,
+    /// Why it ended.
+    pub stop_reason: StopReason,
+    /// Prompt length in tokens (prefix included).
+    pub prompt_tokens: usize,
+    /// Time spent on the prompt (only the suffix when a prefix was reused).
+    pub ms_prefill: u64,
+    /// Time spent generating.
+    pub ms_decode: u64,
+}
+
+/// The computed state of a prompt prefix, reusable by any number of
+/// [`Generator::generate_after`] calls (concurrently too).
+#[derive(Debug)]
+pub struct Prefix {
+    ids: Vec<u32>,
+    cache: KvCache,
+    logits: Vec<f32>,
+}
+
+impl Prefix {
+    /// The prefix's token ids.
+    pub fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+}
+
+/// A loaded generative model: weights, tokenizer, chat template. `Send + Sync`;
+/// share it behind an `Arc`.
+#[derive(Debug)]
+pub struct Generator {
+    path: PathBuf,
+    facts: ModelFacts,
+    tokenizer: Tokenizer,
+    template: Option<ChatTemplate>,
+    model: Transformer,
+}
+
+impl Generator {
+    /// Load a GGUF model with default options.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        Self::load_with(path, &LoadOptions::default())
+    }
+
+    /// Load a GGUF model.
+    pub fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Self> {
+        let path = path.as_ref();
+        if !path.is_file() {
+            return Err(Error::ModelMissing {
+                name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                path: path.to_path_buf(),
+            });
+        }
+        let gguf = GgufFile::open(path)?;
+        let facts = gguf.facts()?;
+        let weight_format = options
+            .weight_format
+            .unwrap_or_else(|| auto_format(&gguf, options.f32_budget_bytes));
+        let model = match facts.architecture.as_str() {
+            "llama" | "qwen2" => Transformer::load(&gguf, weight_format)?,
+            // candle-transformers 0.11.1 has `quantized_gemma3`, but its MLP uses
+            // SiLU where Gemma 3 uses tanh-GELU, it ignores the sliding window
+            // when decoding, and it precomputes 128K-position rotary tables per
+            // layer (~2.4 GB for gemma-3-270m): not usable as is.
+            other => {
+                return Err(load_error(
+                    path,
+                    format!("unsupported architecture `{other}` (supported: llama, qwen2)"),
+                ))
+            }
+        };
+        let tokenizer = load_tokenizer(&gguf)?;
+        let token_text = |id: Option<u32>| {
+            id.and_then(|i| tokenizer.id_to_token(i))
+                .unwrap_or_default()
+        };
+        let template = match &facts.chat_template {
+            Some(source) => Some(
+                ChatTemplate::new(source, &token_text(facts.bos_id), &token_text(facts.eos_id))
+                    .map_err(|e| load_error(path, e.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(Generator {
+            path: path.to_path_buf(),
+            facts,
+            tokenizer,
+            template,
+            model,
+        })
+    }
+
+    /// The file this model was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Facts read from the file's metadata.
+    pub fn facts(&self) -> &ModelFacts {
+        &self.facts
+    }
+
+    /// Usable context in tokens (prompt plus generated).
+    pub fn context_length(&self) -> usize {
+        self.model.config().context_length
+    }
+
+    /// How projection weights are held.
+    pub fn weight_format(&self) -> WeightFormat {
+        self.model.format()
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// Token ids of `text`. Special-token texts such as `<|im_start|>` map to
+    /// their ids; nothing (no BOS) is added.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        self.tokenizer
+            .encode_fast(text, false)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| Error::Tokenizer(e.to_string()))
+    }
+
+    /// Text of `ids`, special tokens skipped.
+    pub fn decode(&self, ids: &[u32]) -> Result<String> {
+        self.tokenizer
+            .decode(ids, true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))
+    }
+
+    /// Render `messages` with the model's chat template, ending with the
+    /// assistant prompt. A model without a template gets ChatML.
+    pub fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<String> {
+        match &self.template {
+            Some(t) => t.render(messages, true),
+            None => {
+                let mut out = String::new();
+                for m in messages {
+                    out.push_str(&format!(
+                        "<|im_start|>{}\n{}<|im_end|>\n",
+                        m.role, m.content
+                    ));
+                }
+                out.push_str("<|im_start|>assistant\n");
+                Ok(out)
+            }
+        }
+    }
+
+    /// Ids that end a turn (model EOS/EOT tokens).
+    pub fn end_of_turn_ids(&self) -> &[u32] {
+        &self.facts.end_of_turn_ids
+    }
+
+    /// Run a prompt prefix once; reuse the result with [`Self::generate_after`].
+    pub fn prefill(&self, ids: &[u32]) -> Result<Prefix> {
+        if ids.is_empty() {
+            return Err(Error::Config("cannot prefill an empty prefix".into()));
+        }
+        self.check_fits(ids.len())?;
+        let mut cache = self.model.new_cache(ids.len())?;
+        let logits = self.model.forward(ids, &mut cache)?;
+        Ok(Prefix {
+            ids: ids.to_vec(),
+            cache,
+            logits,
+        })
+    }
+
+    /// Generate a continuation of `prompt_ids`.
+    pub fn generate(&self, prompt_ids: &[u32], options: &GenerateOptions) -> Result<Generated> {
+        if prompt_ids.is_empty() {
+            return Err(Error::Config("cannot generate from an empty prompt".into()));
+        }
+        self.check_fits(prompt_ids.len())?;
+        let start = Instant::now();
+        let room = prompt_ids.len().saturating_add(options.max_new_tokens);
+        let mut cache = self.model.new_cache(room)?;
+        let logits = if options.max_new_tokens == 0 {
+            Vec::new()
+        } else {
+            self.model.forward(prompt_ids, &mut cache)?
+        };
+        let ms_prefill = start.elapsed().as_millis() as u64;
+        self.decode_loop(cache, logits, prompt_ids.to_vec(), ms_prefill, options)
+    }
+
+    /// Generate a continuation of `prefix` followed by `suffix_ids` (which may be
+    /// empty). The prefix is not modified; its cache is copied.
+    pub fn generate_after(
+        &self,
+        prefix: &Prefix,
+        suffix_ids: &[u32],
+        options: &GenerateOptions,
+    ) -> Result<Generated> {
+        let total = prefix.ids.len() + suffix_ids.len();
+        self.check_fits(total)?;
+        let start = Instant::now();
+        let mut cache = prefix.cache.fork(
+            suffix_ids.len().saturating_add(options.max_new_tokens),
+            self.context_length(),
+        )?;
+        let logits = if options.max_new_tokens == 0 {
+            Vec::new()
+        } else if suffix_ids.is_empty() {
+            prefix.logits.clone()
+        } else {
+            self.model.forward(suffix_ids, &mut cache)?
+        };
+        let ms_prefill = start.elapsed().as_millis() as u64;
+        let mut history =
+            Vec::with_capacity(total + options.max_new_tokens.min(self.context_length()));
+        history.extend_from_slice(&prefix.ids);
+        history.extend_from_slice(suffix_ids);
+        self.decode_loop(cache, logits, history, ms_prefill, options)
+    }
+
+    fn decode_loop(
+        &self,
+        mut cache: KvCache,
+        mut logits: Vec<f32>,
+        mut history: Vec<u32>,
+        ms_prefill: u64,
+        options: &GenerateOptions,
+    ) -> Result<Generated> {
+        let start = Instant::now();
+        let prompt_tokens = history.len();
+        let mut sampler = Sampler::new(options.sampling);
+        let mut ids = Vec::new();
+        let stop_reason = loop {
+            if ids.len() >= options.max_new_tokens {
+                break StopReason::MaxTokens;
+            }
+            if options.repetition_penalty != 1.0 {
+                let from = match options.repeat_last_n {
+                    0 => 0,
+                    n => history.len().saturating_sub(n),
+                };
+                apply_repetition_penalty(&mut logits, &history[from..], options.repetition_penalty);
+            }
+            let next = sampler.sample(&logits).ok_or_else(|| {
+                Error::Article(ArticleError::new(
+                    ErrorKind::Model,
+                    "the model produced NaN logits",
+                ))
+            })?;
+            if self.facts.end_of_turn_ids.contains(&next) {
+                break StopReason::EndOfTurn;
+            }
+            if options.stop_ids.contains(&next) {
+                break StopReason::StopToken;
+            }
+            ids.push(next);
+            history.push(next);
+            if ids.len() >= options.max_new_tokens {
+                break StopReason::MaxTokens;
+            }
+            if cache.len() >= self.context_length() {
+                break StopReason::ContextFull;
+            }
+            logits = self.model.forward(&[next], &mut cache)?;
+        };
+        let ms_decode = start.elapsed().as_millis() as u64;
+        Ok(Generated {
+            text: self.decode(&ids)?,
+            ids,
+            stop_reason,
+            prompt_tokens,
+            ms_prefill,
+            ms_decode,
+        })
+    }
+
+    fn check_fits(&self, prompt_len: usize) -> Result<()> {
+        if prompt_len > self.context_length() {
+            return Err(Error::Article(ArticleError::new(
+                ErrorKind::Model,
+                format!(
+                    "prompt of {prompt_len} tokens exceeds the model's context of {} tokens",
+                    self.context_length()
+                ),
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Quantised decode plus an f32 prefill copy when the copy fits the budget.
+fn auto_format(gguf: &GgufFile, budget: u64) -> WeightFormat {
+    let f32_bytes: u64 = gguf
+        .tensor_names()
+        // Layer weights only: the output projection always sees one row and stays
+        // quantised, embeddings are looked up row by row.
+        .filter(|n| n.starts_with("blk."))
+        .filter_map(|n| gguf.tensor_info(n))
+        .filter(|i| !matches!(i.ggml_dtype, GgmlDType::F32))
+        .map(|i| i.shape.elem_count() as u64 * 4)
+        .sum();
+    if f32_bytes <= budget {
+        WeightFormat::QuantizedAndF32
+    } else {
+        WeightFormat::Quantized
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Generator>();
+    is::<Prefix>();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tiny::{write_tiny_gguf, TinySpec};
+    use std::sync::Arc;
+
+    fn tiny(arch: &str, spec: impl FnOnce(&mut TinySpec)) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("tiny-{arch}.gguf"));
+        let mut s = TinySpec::new(arch, 42);
+        spec(&mut s);
+        write_tiny_gguf(&path, &s).unwrap();
+        (dir, path)
+    }
+
+    fn load(path: &Path, format: WeightFormat) -> Generator {
+        Generator::load_with(
+            path,
+            &LoadOptions {
+                weight_format: Some(format),
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap()
+    }
+
+    fn greedy(n: usize) -> GenerateOptions {
+        GenerateOptions {
+            max_new_tokens: n,
+            ..GenerateOptions::default()
+        }
+    }
+
+    const FORMATS: [WeightFormat; 4] = [
+        WeightFormat::Quantized,
+        WeightFormat::F32,
+        WeightFormat::F16,
+        WeightFormat::QuantizedAndF32,
+    ];
+
+    #[test]
+    fn end_to_end_load_tokenize_template_generate() {
+        for arch in ["llama", "qwen2"] {
+            let (_dir, path) = tiny(arch, |_| {});
+            let g = Generator::load(&path).unwrap();
+            assert_eq!(g.facts().architecture, arch);
+            assert_eq!(g.facts().eos_id, Some(2));
+            // <|endoftext|> and <|im_end|> both end a turn.
+            assert_eq!(g.end_of_turn_ids(), &[0, 2]);
+            assert_eq!(g.context_length(), 128);
+            assert_eq!(g.weight_format(), WeightFormat::QuantizedAndF32);
+
+            let prompt = g.chat_prompt(&[ChatMessage::user("the world")]).unwrap();
+            assert_eq!(
+                prompt,
+                "<|im_start|>system\nYou are a tiny test model.<|im_end|>\n<|im_start|>user\nthe world<|im_end|>\n<|im_start|>assistant\n"
+            );
+            let ids = g.encode(&prompt).unwrap();
+            // Special tokens are single ids; merges apply (" world" is one token).
+            assert_eq!(ids[0], 1);
+            assert_eq!(ids.iter().filter(|&&i| i == 2).count(), 2);
+            let world = g.tokenizer().token_to_id("Ġworld").unwrap();
+            assert!(ids.contains(&world), "{ids:?}");
+            assert_eq!(g.tokenizer().decode(&ids, false).unwrap(), prompt);
+
+            let out = g.generate(&ids, &greedy(5)).unwrap();
+            assert_eq!(out.prompt_tokens, ids.len());
+            assert!(out.ids.len() <= 5);
+            if out.stop_reason == StopReason::MaxTokens {
+                assert_eq!(out.ids.len(), 5);
+            }
+            assert_eq!(out.text, g.decode(&out.ids).unwrap());
+            // Deterministic.
+            assert_eq!(g.generate(&ids, &greedy(5)).unwrap().ids, out.ids);
+        }
+    }
+
+    /// A prompt that the random model continues for a while without ending its turn.
+    fn long_runner(g: &Generator) -> Vec<u32> {
+        for text in [
+            "the world",
+            "in the sea",
+            "at the start",
+            "we are here",
+            "or not",
+        ] {
+            let ids = g.encode(text).unwrap();
+            let out = g.generate(&ids, &greedy(12)).unwrap();
+            if out.stop_reason == StopReason::MaxTokens {
+                return ids;
+            }
+        }
+        panic!("every prompt ended early");
+    }
+
+    #[test]
+    fn max_new_tokens_is_respected() {
+        let (_dir, path) = tiny("llama", |_| {});
+        let g = load(&path, WeightFormat::QuantizedAndF32);
+        let ids = long_runner(&g);
+        for n in [0, 1, 7] {
+            let out = g.generate(&ids, &greedy(n)).unwrap();
+            assert_eq!(out.ids.len(), n);
+            assert_eq!(out.stop_reason, StopReason::MaxTokens);
+        }
+        let full = g.generate(&ids, &greedy(12)).unwrap();
+        let short = g.generate(&ids, &greedy(7)).unwrap();
+        assert_eq!(full.ids[..7], short.ids[..]);
+    }
+
+    #[test]
+    fn prefix_reuse_gives_identical_tokens() {
+        for arch in ["llama", "qwen2"] {
+            let (_dir, path) = tiny(arch, |_| {});
+            for format in FORMATS {
+                let g = load(&path, format);
+                let ids = g
+                    .encode("<|im_start|>user\nthe world is at the start of the sea<|im_end|>\n<|im_start|>assistant\n")
+                    .unwrap();
+                let opts = greedy(10);
+                let whole = g.generate(&ids, &opts).unwrap();
+                for split in [1, 4, ids.len() - 1, ids.len()] {
+                    let prefix = g.prefill(&ids[..split]).unwrap();
+                    assert_eq!(prefix.ids(), &ids[..split]);
+                    let reused = g.generate_after(&prefix, &ids[split..], &opts).unwrap();
+                    assert_eq!(reused.ids, whole.ids, "{arch} {format:?} split {split}");
+                    assert_eq!(reused.prompt_tokens, ids.len());
+                    // The prefix is not consumed or changed by use.
+                    let again = g.generate_after(&prefix, &ids[split..], &opts).unwrap();
+                    assert_eq!(again.ids, whole.ids);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn formats_agree_on_the_first_token_logits() {
+        let (_dir, path) = tiny("qwen2", |_| {});
+        let ids: Vec<u32> = (3..40).collect();
+        let logits = |format| {
+            let gguf = GgufFile::open(&path).unwrap();
+            let t = Transformer::load(&gguf, format).unwrap();
+            let mut cache = t.new_cache(8).unwrap();
+            t.forward(&ids, &mut cache).unwrap()
+        };
+        let exact = logits(WeightFormat::F32);
+        for format in [
+            WeightFormat::Quantized,
+            WeightFormat::F16,
+            WeightFormat::QuantizedAndF32,
+        ] {
+            let other = logits(format);
+            let diff = exact
+                .iter()
+                .zip(&other)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            let scale = exact.iter().map(|a| a.abs()).fold(0f32, f32::max);
+            assert!(diff < 0.05 * scale, "{format:?}: {diff} vs {scale}");
+        }
+    }
+
+    #[test]
+    fn stop_ids_and_end_of_turn_end_generation() {
+        let (_dir, path) = tiny("llama", |_| {});
+        let g = load(&path, WeightFormat::Quantized);
+        let ids = long_runner(&g);
+        let free = g.generate(&ids, &greedy(12)).unwrap();
+        let stop = free.ids[4];
+        let first = free.ids.iter().position(|&t| t == stop).unwrap();
+        let opts = GenerateOptions {
+            stop_ids: vec![stop],
+            ..greedy(12)
+        };
+        let out = g.generate(&ids, &opts).unwrap();
+        assert_eq!(out.stop_reason, StopReason::StopToken);
+        assert_eq!(out.ids, free.ids[..first]);
+
+        // All-zero output weights: every logit ties, greedy picks id 0,
+        // `<|endoftext|>`, which ends the turn at once.
+        let (_dir2, path2) = tiny("llama", |s| s.zero_output = true);
+        let g2 = load(&path2, WeightFormat::Quantized);
+        let out = g2.generate(&ids, &greedy(12)).unwrap();
+        assert_eq!(out.stop_reason, StopReason::EndOfTurn);
+        assert!(out.ids.is_empty() && out.text.is_empty());
+    }
+
+    #[test]
+    fn context_limits() {
+        let (_dir, path) = tiny("qwen2", |s| s.context_length = 16);
+        let g = load(&path, WeightFormat::F32);
+        let too_long: Vec<u32> = vec![5; 17];
+        let err = g.generate(&too_long, &greedy(1)).unwrap_err();
+        match err {
+            Error::Article(a) => assert_eq!(a.kind, ErrorKind::Model),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(g.prefill(&too_long).is_err());
+        // A prompt that fits generates until the context is full, never past it.
+        let out = g.generate(&[5; 12], &greedy(50)).unwrap();
+        if out.stop_reason == StopReason::ContextFull {
+            assert_eq!(out.ids.len(), 16 - 12 + 1);
+        } else {
+            assert_eq!(out.stop_reason, StopReason::EndOfTurn);
+        }
+        // An unbounded budget allocates nothing absurd and stops at the context.
+        let out = g.generate(&[5; 4], &greedy(usize::MAX)).unwrap();
+        assert!(out.ids.len() <= 16 - 4 + 1);
+        let prefix = g.prefill(&[5; 3]).unwrap();
+        let out = g
+            .generate_after(&prefix, &[6], &greedy(usize::MAX))
+            .unwrap();
+        assert!(out.ids.len() <= 16 - 4 + 1);
+        assert!(g.generate(&[], &greedy(1)).is_err());
+        assert!(g.generate(&[100_000], &greedy(1)).is_err());
+    }
+
+    #[test]
+    fn seeded_sampling_is_reproducible() {
+        let (_dir, path) = tiny("llama", |_| {});
+        let g = load(&path, WeightFormat::Quantized);
+        let ids = g.encode("the world").unwrap();
+        let opts = |seed| GenerateOptions {
+            max_new_tokens: 16,
+            sampling: Sampling::Seeded {
+                seed,
+                temperature: 1.5,
+                top_p: 0.95,
+            },
+            repetition_penalty: 1.3,
+            ..GenerateOptions::default()
+        };
+        let a = g.generate(&ids, &opts(1)).unwrap();
+        assert_eq!(a.ids, g.generate(&ids, &opts(1)).unwrap().ids);
+        let others: Vec<_> = (2..6)
+            .map(|s| g.generate(&ids, &opts(s)).unwrap().ids)
+            .collect();
+        assert!(others.iter().any(|o| *o != a.ids));
+    }
+
+    #[test]
+    fn one_model_serves_many_threads() {
+        let (_dir, path) = tiny("qwen2", |_| {});
+        let g = Arc::new(load(&path, WeightFormat::QuantizedAndF32));
+        let prefix = Arc::new(g.prefill(&g.encode("<|im_start|>user\n").unwrap()).unwrap());
+        let texts = ["the world", "at the sea", "we are in", "or the start"];
+        let expected: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|t| {
+                let s = g.encode(t).unwrap();
+                g.generate_after(&prefix, &s, &greedy(8)).unwrap().ids
+            })
+            .collect();
+        let handles: Vec<_> = texts
+            .iter()
+            .map(|t| {
+                let (g, prefix, t) = (g.clone(), prefix.clone(), t.to_string());
+                std::thread::spawn(move || {
+                    let s = g.encode(&t).unwrap();
+                    g.generate_after(&prefix, &s, &greedy(8)).unwrap().ids
+                })
+            })
+            .collect();
+        let got: Vec<Vec<u32>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn unknown_architecture_and_missing_file() {
+        let (_dir, path) = tiny("llama", |_| {});
+        // Rewrite the architecture string in place ("llama" -> "mamba", same length).
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = bytes.windows(5).position(|w| w == b"llama").unwrap();
+        bytes[at..at + 5].copy_from_slice(b"mamba");
+        std::fs::write(&path, &bytes).unwrap();
+        match Generator::load(&path).unwrap_err() {
+            Error::ModelLoad { message, .. } => assert!(message.contains("mamba"), "{message}"),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            Generator::load(path.with_extension("missing")).unwrap_err(),
+            Error::ModelMissing { .. }
+        ));
+    }
+}
