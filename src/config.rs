@@ -72,6 +72,40 @@ impl Default for ClaimsConfig {
     }
 }
 
+/// Which claims a record carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimsMode {
+    /// Check-worthy sentences of the article itself.
+    #[default]
+    Extractive,
+    /// Atomic claims written by the generator, grounded against the article.
+    Generated,
+    /// Both, generated first.
+    Both,
+}
+
+/// Options of the generative stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorConfig {
+    /// A known model name (`smollm2`, `qwen2.5`) or a path to a GGUF file.
+    pub model: String,
+    /// At most this many generated tokens per article.
+    pub max_new_tokens: usize,
+    /// Words of article (chosen sentences, in document order) put in the prompt.
+    pub prompt_words: usize,
+}
+
+impl Default for GeneratorConfig {
+    fn default() -> Self {
+        GeneratorConfig {
+            model: "smollm2".into(),
+            max_new_tokens: 200,
+            prompt_words: 300,
+        }
+    }
+}
+
 /// Everything a run needs to know.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
@@ -90,6 +124,13 @@ pub struct Config {
     pub select: SelectConfig,
     /// Claim options.
     pub claims: ClaimsConfig,
+    /// The generator, when summaries and claims are to be written by one.
+    pub generator: Option<GeneratorConfig>,
+    /// Which claims records carry.
+    pub claims_mode: ClaimsMode,
+    /// Remove generated sentences and claims the article does not support (otherwise
+    /// they stay, marked `grounded: false` with a reason).
+    pub drop_unsupported: bool,
 }
 
 impl Default for Config {
@@ -102,6 +143,9 @@ impl Default for Config {
             timings: false,
             select: SelectConfig::default(),
             claims: ClaimsConfig::default(),
+            generator: None,
+            claims_mode: ClaimsMode::Extractive,
+            drop_unsupported: false,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use brief::config::{Config, SummaryLength};
+use brief::config::{ClaimsMode, Config, GeneratorConfig, SummaryLength};
 use brief::pipeline::{self, Engine, Output, RunOptions};
 
 #[derive(Parser)]
@@ -85,6 +85,30 @@ struct RunArgs {
     /// Reject articles larger than this many bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_article_bytes: u64,
+    /// Write abstractive summaries and claims with this generator: `smollm2`,
+    /// `qwen2.5`, or a path to a GGUF file.
+    #[arg(long, value_name = "NAME|PATH", conflicts_with = "no_generate")]
+    generator: Option<String>,
+    /// Extractive only: no generator.
+    #[arg(long)]
+    no_generate: bool,
+    /// Which claims to write [default: generated with a generator, else extractive].
+    #[arg(long, value_enum)]
+    claims: Option<ClaimsArg>,
+    /// Drop generated sentences and claims the article does not support (default:
+    /// keep them, marked `grounded: false` with a reason).
+    #[arg(long)]
+    drop_unsupported: bool,
+    /// At most this many generated tokens per article.
+    #[arg(long, default_value_t = 200)]
+    max_new_tokens: usize,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ClaimsArg {
+    Extractive,
+    Generated,
+    Both,
 }
 
 #[derive(Args)]
@@ -106,8 +130,12 @@ fn main() -> ExitCode {
     // parallelism on small per-article matrices costs more than it gains: measured on
     // the BBC set, 1 worker went from 2.3 to 4.2 articles/s with it off. Set here,
     // before any thread exists; a value the user set is respected.
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        std::env::set_var("RAYON_NUM_THREADS", "1");
+    // The same goes for candle's quantized matmul pool (CANDLE_NUM_THREADS), whose
+    // spinning threads otherwise fight the workers for the cores.
+    for var in ["RAYON_NUM_THREADS", "CANDLE_NUM_THREADS"] {
+        if std::env::var_os(var).is_none() {
+            std::env::set_var(var, "1");
+        }
     }
     let cli = Cli::parse();
     let result = match cli.command {
@@ -160,6 +188,23 @@ fn config_from(args: &RunArgs) -> Result<Config> {
     if let Some(n) = args.max_claims {
         cfg.claims.max_claims = n;
     }
+    if let Some(model) = args.generator.clone().filter(|_| !args.no_generate) {
+        cfg.generator = Some(GeneratorConfig {
+            model,
+            max_new_tokens: args.max_new_tokens,
+            ..GeneratorConfig::default()
+        });
+    }
+    cfg.claims_mode = match (args.claims, cfg.generator.is_some()) {
+        (Some(ClaimsArg::Extractive), _) | (None, false) => ClaimsMode::Extractive,
+        (Some(ClaimsArg::Generated), _) | (None, true) => ClaimsMode::Generated,
+        (Some(ClaimsArg::Both), _) => ClaimsMode::Both,
+    };
+    anyhow::ensure!(
+        cfg.claims_mode == ClaimsMode::Extractive || cfg.generator.is_some(),
+        "--claims generated/both needs a generator (--generator NAME|PATH)"
+    );
+    cfg.drop_unsupported = args.drop_unsupported;
     Ok(cfg)
 }
 

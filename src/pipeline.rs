@@ -15,7 +15,12 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::config::Config;
+use crate::config::{ClaimsMode, Config, SelectConfig, SummaryLength};
+use crate::extract::abstractive::{self, Abstractive};
+use crate::extract::generate::Parsed;
+use crate::extract::ground::Source;
+use crate::extract::{features, Claim, ClaimKind, ClaimOrigin, Evidence};
+use crate::model::generator::Generator;
 use crate::error::{ArticleError, Error, ErrorKind, Result};
 use crate::extract::select::{sentence_info, SentenceInfo};
 use crate::extract::{find_claims, select};
@@ -38,6 +43,7 @@ pub type StageMs = BTreeMap<String, u64>;
 /// Loaded once per process and shared by all worker threads.
 pub struct Engine {
     encoder: Arc<dyn Embedder>,
+    abstractive: Option<(Abstractive, String)>,
     config: Config,
     models: Vec<ModelFile>,
 }
@@ -55,11 +61,22 @@ impl Engine {
             path: weights.display().to_string(),
             sha256: files::file_sha256(&weights)?,
         }];
-        Ok(Self::with_encoder(
-            Arc::new(encoder),
-            config.clone(),
-            models,
-        ))
+        let mut engine = Self::with_encoder(Arc::new(encoder), config.clone(), models);
+        if let Some(g) = &config.generator {
+            let (name, path) = abstractive::resolve(&g.model, &config.models_dir)?;
+            files::require(&path, &name)?;
+            let sha256 = files::file_sha256(&path)?;
+            let generator = Arc::new(Generator::load(&path)?);
+            let id = format!("{name}@{}", &sha256[..8]);
+            engine.abstractive = Some((Abstractive::new(generator, g.max_new_tokens)?, id));
+            engine.models.push(ModelFile {
+                role: "generator".into(),
+                name,
+                path: path.display().to_string(),
+                sha256,
+            });
+        }
+        Ok(engine)
     }
 
     /// Build from an already loaded encoder (tests, embedding brief in other programs).
@@ -70,6 +87,7 @@ impl Engine {
     ) -> Self {
         Engine {
             encoder,
+            abstractive: None,
             config,
             models,
         }
@@ -147,10 +165,58 @@ impl Engine {
         let claims = find_claims(&text, &spans, &emb, &self.config.claims);
         lap(&mut ms, "claims");
 
-        let summary = extractive_summary(&sentences, &chosen);
+        let mut summary = extractive_summary(&sentences, &chosen);
+        let mut warnings = Vec::new();
+        let mut claims = match self.config.claims_mode {
+            ClaimsMode::Generated => Vec::new(),
+            _ => claims,
+        };
+        let mut generation = None;
+        if let Some((ab, _)) = &self.abstractive {
+            let g = self.config.generator.clone().unwrap_or_default();
+            let feed_cfg = SelectConfig {
+                length: SummaryLength::Sentences(sentences.len()),
+                max_words: g.prompt_words,
+                ..self.config.select.clone()
+            };
+            let feed: Vec<&str> = select(&emb, title_emb.as_deref(), &info, &feed_cfg)
+                .iter()
+                .map(|&i| sentences[i])
+                .collect();
+            let written = ab
+                .write(title.as_deref(), &feed)
+                .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
+            lap(&mut ms, "generate");
+            let grounded = self.ground(&text, &spans, &sentences, &emb, &written.parsed)?;
+            lap(&mut ms, "ground");
+            warnings.extend(written.parsed.warnings.iter().cloned());
+            if grounded.summary.is_empty() {
+                warnings.push("the generator wrote no usable summary; the extractive one is kept".into());
+            } else {
+                summary = Summary {
+                    text: grounded
+                        .summary
+                        .iter()
+                        .map(|s| s.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    method: "abstractive".into(),
+                    sentences: grounded.summary,
+                    extractive: chosen.clone(),
+                };
+            }
+            if self.config.claims_mode != ClaimsMode::Extractive {
+                let mut all = grounded.claims;
+                all.append(&mut claims);
+                claims = all;
+            }
+            generation = Some((written.prompt_tokens, written.generated_tokens));
+        }
         let stats = Stats {
             sentences: spans.len(),
             words: text.split_whitespace().count(),
+            prompt_tokens: generation.map(|g| g.0),
+            generated_tokens: generation.map(|g| g.1),
             ms: if self.config.timings {
                 ms.clone()
             } else {
@@ -174,12 +240,100 @@ impl Engine {
             stats: Some(stats),
             model: Some(ModelIds {
                 encoder: self.encoder.id(),
-                generator: None,
+                generator: self.abstractive.as_ref().map(|(_, id)| id.clone()),
             }),
-            warnings: Vec::new(),
+            warnings,
             error: None,
         };
         Ok((record, ms))
+    }
+
+    /// Ground the generator's summary sentences and claims against the article.
+    fn ground(
+        &self,
+        text: &str,
+        spans: &[Span],
+        sentences: &[&str],
+        emb: &Embeddings,
+        parsed: &Parsed,
+    ) -> Result<Grounded, ArticleError> {
+        let texts: Vec<&str> = parsed
+            .summary
+            .iter()
+            .chain(&parsed.claims)
+            .map(String::as_str)
+            .collect();
+        if texts.is_empty() {
+            return Ok(Grounded::default());
+        }
+        let vecs = self
+            .encoder
+            .embed(&texts)
+            .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
+        let source = Source::new(text, sentences, emb);
+        let drop = self.config.drop_unsupported;
+        let mut out = Grounded::default();
+        for (i, s) in parsed.summary.iter().enumerate() {
+            let v = source.check(s, vecs.row(i));
+            if drop && !v.grounded {
+                continue;
+            }
+            out.summary.push(SummarySentence {
+                text: s.clone(),
+                support: v
+                    .support
+                    .iter()
+                    .map(|x| Support {
+                        sentence: x.sentence,
+                        score: x.score,
+                    })
+                    .collect(),
+                grounded: Some(v.grounded),
+                reason: v.reason,
+            });
+        }
+        let offset = parsed.summary.len();
+        let mut kept: Vec<usize> = Vec::new();
+        for (j, c) in parsed.claims.iter().enumerate() {
+            let row = offset + j;
+            // Claims that say the same thing are merged (the first stays).
+            if kept.iter().any(|&k| dot(vecs.row(k), vecs.row(row)) > 0.92) {
+                continue;
+            }
+            let v = source.check(c, vecs.row(row));
+            if (drop && !v.grounded) || out.claims.len() >= self.config.claims.max_claims {
+                continue;
+            }
+            kept.push(row);
+            let attribution = features::attribution(c)
+                .filter(|a| !features::is_pronoun(a.split_whitespace().next().unwrap_or("")));
+            out.claims.push(Claim {
+                text: c.clone(),
+                kind: if attribution.is_some() {
+                    ClaimKind::Reported
+                } else {
+                    ClaimKind::Asserted
+                },
+                attribution,
+                evidence: v
+                    .support
+                    .iter()
+                    .map(|x| Evidence {
+                        start: spans[x.sentence].start,
+                        end: spans[x.sentence].end,
+                        score: x.score,
+                    })
+                    .collect(),
+                entities: features::entities(c),
+                numbers: features::numbers(c),
+                score: v.support.first().map_or(0.0, |x| x.score),
+                grounded: v.grounded,
+                reason: v.reason,
+                origin: ClaimOrigin::Generated,
+                sentence: v.support.first().map_or(0, |x| x.sentence),
+            });
+        }
+        Ok(out)
     }
 
     /// Embed the sentences and the headline in one batch.
@@ -206,6 +360,17 @@ impl Engine {
     }
 }
 
+/// Grounded generator output of one article.
+#[derive(Default)]
+struct Grounded {
+    summary: Vec<SummarySentence>,
+    claims: Vec<Claim>,
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
 fn extractive_summary(sentences: &[&str], chosen: &[usize]) -> Summary {
     let parts: Vec<SummarySentence> = chosen
         .iter()
@@ -215,6 +380,8 @@ fn extractive_summary(sentences: &[&str], chosen: &[usize]) -> Summary {
                 sentence: i,
                 score: 1.0,
             }],
+            grounded: None,
+            reason: None,
         })
         .collect();
     Summary {

@@ -25,6 +25,16 @@ pub enum ClaimKind {
     Asserted,
 }
 
+/// Where a claim comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimOrigin {
+    /// A sentence of the article.
+    Extractive,
+    /// Written by the generator.
+    Generated,
+}
+
 /// A byte span of the cleaned body that supports a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
@@ -55,6 +65,11 @@ pub struct Claim {
     pub score: f32,
     /// Whether the evidence supports every name and number in the claim.
     pub grounded: bool,
+    /// Why it is not grounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `extractive` or `generated`.
+    pub origin: ClaimOrigin,
     /// Index of the source sentence the claim came from.
     pub sentence: usize,
 }
@@ -97,6 +112,8 @@ pub fn find_claims(text: &str, spans: &[Span], emb: &Embeddings, cfg: &ClaimsCon
                 score: 1.0,
             }],
             grounded: supported(sentence, text, &numbers, &entities),
+            reason: None,
+            origin: ClaimOrigin::Extractive,
             text: claim_text,
             entities,
             numbers,

@@ -3,11 +3,12 @@
 //! it are neutralised before it reaches a prompt.
 
 /// The instruction, identical for every article (its KV cache is computed once).
-pub const INSTRUCTION: &str = "You are a careful news editor. Read the news article below and write:\n\
-SUMMARY: a summary of the article in two or three sentences.\n\
+pub const INSTRUCTION: &str = "Read the news article below. Answer in exactly this format:\n\
+SUMMARY: <two or three sentences summarising the article>\n\
 CLAIMS:\n\
-- one short, self-contained factual claim per line, stated in the article, naming who said it when the article does.\n\
-Use only facts from the article. Copy names and numbers exactly.\n\n\
+- <a short factual claim from the article>\n\
+- <another claim>\n\
+Use only facts stated in the article. Copy names and numbers exactly.\n\n\
 ARTICLE:\n";
 
 /// What the model wrote, parsed.
@@ -66,7 +67,7 @@ pub fn parse(output: &str) -> Parsed {
         (Some(s), None) => {
             p.warnings
                 .push("model output has no CLAIMS: section".into());
-            split_bullets(&text[s + 8..])
+            split_first_line(&text[s + 8..])
         }
         (None, Some(c)) => {
             p.warnings
@@ -87,6 +88,8 @@ pub fn parse(output: &str) -> Parsed {
             .or_else(|| t.strip_prefix("* "))
             .or_else(|| t.strip_prefix("• "))
             .or_else(|| strip_number(t));
+        // Without a CLAIMS: marker, plain lines are taken as claims too.
+        let item = item.or((claims_at.is_none() && summary_at.is_some()).then_some(t));
         match item {
             Some(c) if !c.trim().is_empty() => p.claims.push(c.trim().to_string()),
             _ if t.is_empty() => {}
@@ -106,6 +109,20 @@ fn strip_number(t: &str) -> Option<&str> {
     t[digits..]
         .strip_prefix(". ")
         .or_else(|| t[digits..].strip_prefix(") "))
+}
+
+/// Without a CLAIMS: marker: the first paragraph is the summary, and the lines after
+/// it are claims (bulleted or not).
+fn split_first_line(text: &str) -> (&str, &str) {
+    let t = text.trim_start();
+    let (before, after) = split_bullets(t);
+    if !after.is_empty() {
+        return (before, after);
+    }
+    match t.find('\n') {
+        Some(i) => (&t[..i], &t[i + 1..]),
+        None => (t, ""),
+    }
 }
 
 /// Split text at the first bullet line: (before, from the bullet on).
@@ -150,6 +167,9 @@ mod tests {
         let p2 = parse("Putin visited Pyongyang.\n- Putin met Kim.\n- Kim backed Russia.");
         assert_eq!(p2.summary, vec!["Putin visited Pyongyang."]);
         assert_eq!(p2.claims, vec!["Putin met Kim.", "Kim backed Russia."]);
+        let p4 = parse("SUMMARY: The summary.\nFirst claim.\nSecond claim.");
+        assert_eq!(p4.summary, vec!["The summary."]);
+        assert_eq!(p4.claims, vec!["First claim.", "Second claim."]);
         let p3 = parse("SUMMARY: Only a summary.");
         assert_eq!(p3.summary, vec!["Only a summary."]);
         assert!(p3.claims.is_empty());

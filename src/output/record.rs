@@ -31,6 +31,12 @@ pub struct SummarySentence {
     pub text: String,
     /// Supporting body sentences, best first.
     pub support: Vec<Support>,
+    /// For generated sentences: whether the article supports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grounded: Option<bool>,
+    /// Why it is not grounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A body sentence supporting a generated sentence.
@@ -62,6 +68,12 @@ pub struct Stats {
     pub sentences: usize,
     /// Words in the cleaned body.
     pub words: usize,
+    /// Prompt tokens sent to the generator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<usize>,
+    /// Tokens the generator wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_tokens: Option<usize>,
     /// Milliseconds per stage (only with `--timings`, so that default output is
     /// byte-identical from run to run).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
