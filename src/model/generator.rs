@@ -1,5 +1,12 @@
-//! Text generation with a GGUF decoder (`llama`, `qwen2`): load once, share across threads, prefill
-//! a common prompt prefix once and fork its KV cache for every request.
+//! Text generation with a GGUF decoder (`llama`, `qwen2`): load once, share
+//! across threads, prefill a common prompt prefix once and fork its KV cache
+//! for every request.
+//!
+//! Threads: candle runs quantised matmuls on one global spin-barrier pool whose
+//! calls are serialised, so concurrent `generate` calls do not scale with it and
+//! an oversubscribed machine makes its spinning very slow; for article-level
+//! parallelism set `CANDLE_NUM_THREADS=1` (and `RAYON_NUM_THREADS=1`) and run
+//! one generation per core on a shared `Arc<Generator>`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
