@@ -16,16 +16,16 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::config::{ClaimsMode, Config, SelectConfig, SummaryLength};
+use crate::error::{ArticleError, Error, ErrorKind, Result};
 use crate::extract::abstractive::{self, Abstractive};
 use crate::extract::generate::Parsed;
 use crate::extract::ground::Source;
-use crate::extract::{features, Claim, ClaimKind, ClaimOrigin, Evidence};
-use crate::model::generator::Generator;
-use crate::error::{ArticleError, Error, ErrorKind, Result};
 use crate::extract::select::{sentence_info, SentenceInfo};
+use crate::extract::{features, Claim, ClaimKind, ClaimOrigin, Evidence};
 use crate::extract::{find_claims, select};
 use crate::ingest::{self, Article, IngestOptions};
 use crate::model::encoder::{BertEncoder, EncoderOptions};
+use crate::model::generator::Generator;
 use crate::model::{files, Embedder, Embeddings};
 use crate::output::manifest::{Counts, ModelFile};
 use crate::output::record::{ModelIds, Stats, Summary, SummarySentence, Support};
@@ -191,7 +191,9 @@ impl Engine {
             lap(&mut ms, "ground");
             warnings.extend(written.parsed.warnings.iter().cloned());
             if grounded.summary.is_empty() {
-                warnings.push("the generator wrote no usable summary; the extractive one is kept".into());
+                warnings.push(
+                    "the generator wrote no usable summary; the extractive one is kept".into(),
+                );
             } else {
                 summary = Summary {
                     text: grounded

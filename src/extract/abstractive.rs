@@ -18,8 +18,16 @@ const PRIMER: &str = "SUMMARY:";
 
 /// Known generator names → (folder, file) under the models directory.
 pub const KNOWN_GENERATORS: &[(&str, &str, &str)] = &[
-    ("smollm2", "smollm2-135m-instruct", "SmolLM2-135M-Instruct.Q4_1.gguf"),
-    ("qwen2.5", "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"),
+    (
+        "smollm2",
+        "smollm2-135m-instruct",
+        "SmolLM2-135M-Instruct.Q4_1.gguf",
+    ),
+    (
+        "qwen2.5",
+        "qwen2.5-coder-0.5b-instruct",
+        "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    ),
 ];
 
 /// Resolve `--generator NAME|PATH`: a known short or folder name under `models_dir`,
@@ -32,7 +40,9 @@ pub fn resolve(name_or_path: &str, models_dir: &Path) -> Result<(String, PathBuf
     }
     let p = PathBuf::from(name_or_path);
     if p.is_file() {
-        let name = p.file_stem().map_or("generator".into(), |s| s.to_string_lossy().to_string());
+        let name = p
+            .file_stem()
+            .map_or("generator".into(), |s| s.to_string_lossy().to_string());
         return Ok((name, p));
     }
     if p.is_dir() {
@@ -42,13 +52,19 @@ pub fn resolve(name_or_path: &str, models_dir: &Path) -> Result<(String, PathBuf
             .filter(|f| f.extension().is_some_and(|x| x == "gguf"))
             .collect();
         if let [one] = ggufs.as_slice() {
-            let name = p.file_name().map_or("generator".into(), |s| s.to_string_lossy().to_string());
+            let name = p
+                .file_name()
+                .map_or("generator".into(), |s| s.to_string_lossy().to_string());
             return Ok((name, one.clone()));
         }
     }
     Err(Error::Config(format!(
         "unknown generator {name_or_path:?}: give one of {} or a path to a .gguf file",
-        KNOWN_GENERATORS.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")
+        KNOWN_GENERATORS
+            .iter()
+            .map(|k| k.0)
+            .collect::<Vec<_>>()
+            .join(", ")
     )))
 }
 
@@ -83,7 +99,8 @@ impl Abstractive {
     /// Wrap a loaded generator; renders the chat template once and computes the KV
     /// cache of everything before the article.
     pub fn new(generator: Arc<Generator>, max_new_tokens: usize) -> Result<Self> {
-        let rendered = generator.chat_prompt(&[ChatMessage::user(format!("{INSTRUCTION}{ARTICLE_SLOT}"))])?;
+        let rendered =
+            generator.chat_prompt(&[ChatMessage::user(format!("{INSTRUCTION}{ARTICLE_SLOT}"))])?;
         let (head, tail) = rendered
             .split_once(ARTICLE_SLOT)
             .ok_or_else(|| Error::Config("chat template dropped the article slot".into()))?;
@@ -118,7 +135,9 @@ impl Abstractive {
         // The answer is primed with the first marker: small models then keep the format.
         let suffix = format!("{}{}{PRIMER}", article_block(title, sentences), self.tail);
         let ids = self.generator.encode(&suffix)?;
-        let out = self.generator.generate_after(&self.prefix, &ids, &self.options)?;
+        let out = self
+            .generator
+            .generate_after(&self.prefix, &ids, &self.options)?;
         Ok(Written {
             parsed: parse(&format!("{PRIMER}{}", out.text)),
             raw: out.text,

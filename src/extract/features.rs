@@ -502,15 +502,11 @@ fn trim_speaker(raw: &str) -> String {
         "after", "so", "since", "whereas", "though",
     ];
     let mut a = raw.trim().trim_end_matches(['.', ',', ';', ':']);
-    loop {
-        let Some((first, rest)) = a.split_once(char::is_whitespace) else {
-            break;
-        };
-        if LEADING.contains(&first.to_lowercase().as_str()) {
-            a = rest.trim_start();
-        } else {
+    while let Some((first, rest)) = a.split_once(char::is_whitespace) {
+        if !LEADING.contains(&first.to_lowercase().as_str()) {
             break;
         }
+        a = rest.trim_start();
     }
     if LEADING.contains(&a.to_lowercase().as_str()) {
         return String::new();
