@@ -187,7 +187,14 @@ impl Engine {
                 .write(title.as_deref(), &feed)
                 .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
             lap(&mut ms, "generate");
-            let grounded = self.ground(&text, &spans, &sentences, &emb, &written.parsed)?;
+            let grounded = self.ground(
+                &text,
+                &spans,
+                &sentences,
+                &emb,
+                title.as_deref(),
+                &written.parsed,
+            )?;
             lap(&mut ms, "ground");
             warnings.extend(written.parsed.warnings.iter().cloned());
             if grounded.summary.is_empty() {
@@ -257,6 +264,7 @@ impl Engine {
         spans: &[Span],
         sentences: &[&str],
         emb: &Embeddings,
+        title: Option<&str>,
         parsed: &Parsed,
     ) -> Result<Grounded, ArticleError> {
         let texts: Vec<&str> = parsed
@@ -272,7 +280,7 @@ impl Engine {
             .encoder
             .embed(&texts)
             .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
-        let source = Source::new(text, sentences, emb);
+        let source = Source::new(text, sentences, emb).with_title(title);
         let drop = self.config.drop_unsupported;
         let mut out = Grounded::default();
         for (i, s) in parsed.summary.iter().enumerate() {

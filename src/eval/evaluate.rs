@@ -288,7 +288,12 @@ fn claim_fidelity(ok: &[&Record]) -> ClaimFidelity {
     let mut f = ClaimFidelity::default();
     let (mut grounded, mut numbers, mut names, mut dups) = (0usize, 0usize, 0usize, 0usize);
     for r in ok {
-        let text = r.text.as_deref().unwrap_or("");
+        // The headline is source too (cleaning moves it out of the body).
+        let text = format!(
+            "{}\n{}",
+            r.title.as_deref().unwrap_or(""),
+            r.text.as_deref().unwrap_or("")
+        );
         let mut seen: Vec<String> = Vec::new();
         for c in &r.claims {
             f.claims += 1;

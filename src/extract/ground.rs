@@ -54,8 +54,11 @@ pub struct Source<'a> {
     pub emb: &'a Embeddings,
     /// Stemmed content words of each sentence.
     content: Vec<Vec<String>>,
-    /// The body with digits only kept, for number checks that ignore "1,400" vs "1400".
+    /// Lower-cased body (and headline), for name checks.
     lower: String,
+    /// Digit runs of the body (and headline), for number checks that ignore
+    /// "1,400" vs "1400".
+    digits: Vec<String>,
 }
 
 impl<'a> Source<'a> {
@@ -67,7 +70,18 @@ impl<'a> Source<'a> {
             emb,
             content: sentences.iter().map(|s| content_words(s)).collect(),
             lower: text.to_lowercase(),
+            digits: digit_runs(text),
         }
+    }
+
+    /// Count the headline as source too: a name or number from it is not invented.
+    pub fn with_title(mut self, title: Option<&str>) -> Self {
+        if let Some(t) = title {
+            self.lower.push('\n');
+            self.lower.push_str(&t.to_lowercase());
+            self.digits.extend(digit_runs(t));
+        }
+        self
     }
 
     /// Check `statement` (whose embedding is `vector`) against the source.
@@ -111,10 +125,9 @@ impl<'a> Source<'a> {
     /// A number of the statement that the article lacks (compared on digits and
     /// decimal points, so "£1,400" matches "1,400" and "1400").
     fn missing_number(&self, statement: &str) -> Option<String> {
-        let body_digits = digit_runs(self.text);
         features::numbers(statement)
             .into_iter()
-            .find(|n| digit_runs(n).iter().any(|d| !body_digits.contains(d)))
+            .find(|n| digit_runs(n).iter().any(|d| !self.digits.contains(d)))
     }
 
     /// A capitalised name of the statement that the article lacks (case-insensitive,
@@ -236,6 +249,16 @@ mod tests {
         );
         assert!(!v.grounded);
         assert!(v.reason.unwrap().contains("Gordon Brown"));
+    }
+
+    #[test]
+    fn names_from_the_headline_count_as_source() {
+        let (s, emb) = setup();
+        let claim = "Labour plans to raise maternity pay by £1,400, Patricia Hewitt announced.";
+        let v = Source::new(BODY, &s, &emb).check(claim, &[1.0, 0.0, 0.0]);
+        assert!(v.reason.unwrap().contains("Labour"));
+        let src = Source::new(BODY, &s, &emb).with_title(Some("Labour plans maternity pay rise"));
+        assert!(src.check(claim, &[1.0, 0.0, 0.0]).grounded);
     }
 
     #[test]
