@@ -13,6 +13,9 @@ use crate::model::sampling::Sampling;
 /// Marks where the article goes in the rendered chat prompt.
 const ARTICLE_SLOT: &str = "\u{2063}ARTICLE\u{2063}";
 
+/// Fed to a model that ends its turn before listing claims.
+const CLAIMS_START: &str = "\nCLAIMS:\n-";
+
 /// Start of the assistant's answer, written for it.
 const PRIMER: &str = "SUMMARY:";
 
@@ -106,6 +109,8 @@ impl Abstractive {
             .ok_or_else(|| Error::Config("chat template dropped the article slot".into()))?;
         let ids = generator.encode(head)?;
         let prefix = generator.prefill(&ids)?;
+        // Models that stop after the summary are steered into the claims section.
+        let claims_start = generator.encode(CLAIMS_START)?;
         Ok(Abstractive {
             generator,
             prefix,
@@ -115,6 +120,7 @@ impl Abstractive {
                 sampling: Sampling::Greedy,
                 // Small models loop without it; 1.1 is llama.cpp's customary value.
                 repetition_penalty: 1.1,
+                continue_unless: Some(("CLAIMS:".into(), claims_start)),
                 ..GenerateOptions::default()
             },
         })

@@ -59,6 +59,10 @@ pub struct GenerateOptions {
     /// How many of the latest tokens (prompt included) the penalty looks at;
     /// 0 = all of them.
     pub repeat_last_n: usize,
+    /// If the model ends its turn before writing `.0`, feed the ids `.1` (once) and
+    /// keep decoding from the same cache: a structured answer can be steered into its
+    /// next section without a second prompt.
+    pub continue_unless: Option<(String, Vec<u32>)>,
 }
 
 impl Default for GenerateOptions {
@@ -69,6 +73,7 @@ impl Default for GenerateOptions {
             sampling: Sampling::Greedy,
             repetition_penalty: 1.0,
             repeat_last_n: 64,
+            continue_unless: None,
         }
     }
 }
@@ -327,6 +332,7 @@ impl Generator {
         let prompt_tokens = history.len();
         let mut sampler = Sampler::new(options.sampling);
         let mut ids = Vec::new();
+        let mut continued = false;
         let stop_reason = loop {
             if ids.len() >= options.max_new_tokens {
                 break StopReason::MaxTokens;
@@ -345,7 +351,22 @@ impl Generator {
                 ))
             })?;
             if self.facts.end_of_turn_ids.contains(&next) {
-                break StopReason::EndOfTurn;
+                match &options.continue_unless {
+                    Some((marker, cont))
+                        if !continued
+                            && !cont.is_empty()
+                            && ids.len() + cont.len() < options.max_new_tokens
+                            && cache.len() + cont.len() < self.context_length()
+                            && !self.decode(&ids)?.contains(marker.as_str()) =>
+                    {
+                        continued = true;
+                        ids.extend_from_slice(cont);
+                        history.extend_from_slice(cont);
+                        logits = self.model.forward(cont, &mut cache)?;
+                        continue;
+                    }
+                    _ => break StopReason::EndOfTurn,
+                }
             }
             if options.stop_ids.contains(&next) {
                 break StopReason::StopToken;
@@ -595,6 +616,29 @@ mod tests {
         let out = g2.generate(&ids, &greedy(12)).unwrap();
         assert_eq!(out.stop_reason, StopReason::EndOfTurn);
         assert!(out.ids.is_empty() && out.text.is_empty());
+
+        // Steering: at the end of the turn the continuation is fed once, then the
+        // model (which can only end its turn) stops.
+        let cont = g2.encode("world").unwrap();
+        let steer = GenerateOptions {
+            continue_unless: Some(("world".into(), cont.clone())),
+            ..greedy(12)
+        };
+        let out = g2.generate(&ids, &steer).unwrap();
+        assert_eq!(out.stop_reason, StopReason::EndOfTurn);
+        assert_eq!(out.ids, cont);
+        assert_eq!(out.text, "world");
+        // Not when there is no room for it.
+        let out = g2
+            .generate(
+                &ids,
+                &GenerateOptions {
+                    max_new_tokens: cont.len(),
+                    ..steer
+                },
+            )
+            .unwrap();
+        assert!(out.ids.is_empty());
     }
 
     #[test]
