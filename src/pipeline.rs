@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use crate::config::{ClaimsMode, Config, SelectConfig, SummaryLength};
 use crate::error::{ArticleError, Error, ErrorKind, Result};
 use crate::extract::abstractive::{self, Abstractive};
+use crate::extract::claims::DUPLICATE_SIMILARITY;
 use crate::extract::generate::Parsed;
 use crate::extract::ground::Source;
 use crate::extract::select::{sentence_info, SentenceInfo};
@@ -307,7 +308,10 @@ impl Engine {
         for (j, c) in parsed.claims.iter().enumerate() {
             let row = offset + j;
             // Claims that say the same thing are merged (the first stays).
-            if kept.iter().any(|&k| dot(vecs.row(k), vecs.row(row)) > 0.92) {
+            if kept
+                .iter()
+                .any(|&k| vecs.dot(k, row) > DUPLICATE_SIMILARITY)
+            {
                 continue;
             }
             let v = source.check(c, vecs.row(row));
@@ -375,10 +379,6 @@ impl Engine {
 struct Grounded {
     summary: Vec<SummarySentence>,
     claims: Vec<Claim>,
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 fn extractive_summary(sentences: &[&str], chosen: &[usize]) -> Summary {

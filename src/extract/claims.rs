@@ -13,7 +13,7 @@ use crate::model::Embeddings;
 use crate::text::Span;
 
 /// Claims whose embeddings are this similar say the same thing; the weaker one goes.
-const DUPLICATE_SIMILARITY: f32 = 0.92;
+pub const DUPLICATE_SIMILARITY: f32 = 0.92;
 
 /// Who a claim's statement belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -89,7 +89,7 @@ impl<'a> Source<'a> {
         let words = content_words(statement);
         let mut scored: Vec<Support> = (0..self.sentences.len().min(self.emb.len()))
             .map(|i| {
-                let cos: f32 = self.emb.row(i).iter().zip(vector).map(|(a, b)| a * b).sum();
+                let cos = self.emb.dot_with(i, vector);
                 let overlap = overlap(&words, &self.content[i]);
                 Support {
                     sentence: i,

@@ -170,16 +170,7 @@ fn relevance(
     }
     normalise(&mut centrality);
     let mut title_sim: Vec<f32> = match title {
-        Some(t) => (0..n)
-            .map(|i| {
-                emb.row(i)
-                    .iter()
-                    .zip(t)
-                    .map(|(a, b)| a * b)
-                    .sum::<f32>()
-                    .max(0.0)
-            })
-            .collect(),
+        Some(t) => (0..n).map(|i| emb.dot_with(i, t).max(0.0)).collect(),
         None => vec![0.0; n],
     };
     normalise(&mut title_sim);

@@ -38,12 +38,17 @@ impl Embeddings {
     }
     /// Dot product of rows `i` and `j` (cosine similarity, rows being unit length).
     pub fn dot(&self, i: usize, j: usize) -> f32 {
-        self.row(i)
-            .iter()
-            .zip(self.row(j))
-            .map(|(a, b)| a * b)
-            .sum()
+        dot(self.row(i), self.row(j))
     }
+    /// Dot product of row `i` with any vector of the same width.
+    pub fn dot_with(&self, i: usize, v: &[f32]) -> f32 {
+        dot(self.row(i), v)
+    }
+}
+
+/// Dot product (cosine similarity for unit vectors).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Anything that turns sentences into unit-length vectors. Shared across threads.
