@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use brief::config::{ClaimsMode, Config, GeneratorConfig, SummaryLength};
+use brief::extract::abstractive::DEFAULT_GENERATOR;
 use brief::pipeline::{self, Engine, Output, RunOptions};
 
 #[derive(Parser)]
@@ -85,8 +86,8 @@ struct RunArgs {
     /// Reject articles larger than this many bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_article_bytes: u64,
-    /// Write abstractive summaries and claims with this generator: `smollm2`,
-    /// `qwen2.5`, or a path to a GGUF file.
+    /// Write abstractive summaries and claims with this generator: `qwen2.5`
+    /// (default), `smollm2`, or a path to a GGUF file.
     #[arg(long, value_name = "NAME|PATH", conflicts_with = "no_generate")]
     generator: Option<String>,
     /// Extractive only: no generator.
@@ -188,9 +189,12 @@ fn config_from(args: &RunArgs) -> Result<Config> {
     if let Some(n) = args.max_claims {
         cfg.claims.max_claims = n;
     }
-    if let Some(model) = args.generator.clone().filter(|_| !args.no_generate) {
+    if !args.no_generate {
         cfg.generator = Some(GeneratorConfig {
-            model,
+            model: args
+                .generator
+                .clone()
+                .unwrap_or_else(|| DEFAULT_GENERATOR.to_string()),
             max_new_tokens: args.max_new_tokens,
             ..GeneratorConfig::default()
         });

@@ -21,6 +21,7 @@ use crate::extract::abstractive::{self, Abstractive};
 use crate::extract::claims::DUPLICATE_SIMILARITY;
 use crate::extract::generate::Parsed;
 use crate::extract::ground::Source;
+use crate::extract::names::restore_names;
 use crate::extract::select::{sentence_info, SentenceInfo};
 use crate::extract::{features, Claim, ClaimKind, ClaimOrigin, Evidence};
 use crate::extract::{find_claims, select};
@@ -184,9 +185,10 @@ impl Engine {
                 .iter()
                 .map(|&i| sentences[i])
                 .collect();
-            let written = ab
+            let mut written = ab
                 .write(title.as_deref(), &feed)
                 .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
+            restore_names(&mut written.parsed, &text);
             lap(&mut ms, "generate");
             let grounded = self.ground(
                 &text,

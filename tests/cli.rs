@@ -49,6 +49,7 @@ fn mixed_corpus_gives_records_error_records_and_exit_1() {
     let o = brief(
         &[
             "run",
+            "--no-generate",
             input.to_str().unwrap(),
             "-o",
             out.to_str().unwrap(),
@@ -140,6 +141,7 @@ fn output_is_identical_for_one_and_two_threads_and_stdout() {
         let o = brief(
             &[
                 "run",
+                "--no-generate",
                 corpus.to_str().unwrap(),
                 "-o",
                 out.to_str().unwrap(),
@@ -158,6 +160,7 @@ fn output_is_identical_for_one_and_two_threads_and_stdout() {
     let o = brief(
         &[
             "run",
+            "--no-generate",
             corpus.to_str().unwrap(),
             "-o",
             "-",
@@ -183,7 +186,16 @@ fn stdin_jsonl_input() {
     let models = tiny_models(tmp.path());
     let input = b"{\"title\": \"A\", \"body\": \"Acme Corp sold 100 units in London in March 2004. It was a record.\"}\n\n{\"article\": \"Second story here. It has two sentences.\"}\n";
     let o = brief(
-        &["run", "-", "-o", "-", "--models", &models, "-q"],
+        &[
+            "run",
+            "-",
+            "-o",
+            "-",
+            "--models",
+            &models,
+            "-q",
+            "--no-generate",
+        ],
         Some(input),
     );
     expect_exit(&o, 0);
@@ -199,6 +211,7 @@ fn missing_models_are_fatal_with_a_hint() {
     let o = brief(
         &[
             "run",
+            "--no-generate",
             "corpus/articles",
             "-o",
             tmp.path().join("o").to_str().unwrap(),
@@ -210,6 +223,27 @@ fn missing_models_are_fatal_with_a_hint() {
     expect_exit(&o, 2);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("models/fetch"), "{err}");
+    assert!(!tmp.path().join("o/results.jsonl").exists());
+
+    // The encoder is there but the default generator is not.
+    let models = tiny_models(tmp.path());
+    let o = brief(
+        &[
+            "run",
+            "corpus/articles",
+            "-o",
+            tmp.path().join("o").to_str().unwrap(),
+            "--models",
+            &models,
+        ],
+        None,
+    );
+    expect_exit(&o, 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("models/fetch") && err.contains("qwen"),
+        "{err}"
+    );
     assert!(!tmp.path().join("o/results.jsonl").exists());
 }
 
@@ -262,6 +296,7 @@ fn eval_scores_a_run_against_folder_and_jsonl_references() {
     let o = brief(
         &[
             "run",
+            "--no-generate",
             "corpus/articles",
             "-o",
             out.to_str().unwrap(),

@@ -6,23 +6,23 @@ mod common;
 use brief::output::Status;
 use common::*;
 
-fn run_seed() -> Option<brief::output::Record> {
+/// The seed article through `brief run` with the real models and `extra` options.
+fn run_seed(extra: &[&str]) -> Option<brief::output::Record> {
     let Some(models) = real_models() else {
         eprintln!("skipping: models/all-MiniLM-L6-v2 not found — run models/fetch");
         return None;
     };
-    let o = brief(
-        &[
-            "run",
-            "corpus/articles/seed/moscow-pyongyang-history.txt",
-            "-o",
-            "-",
-            "-q",
-            "--models",
-            models.to_str().unwrap(),
-        ],
-        None,
-    );
+    let mut args = vec![
+        "run",
+        "corpus/articles/seed/moscow-pyongyang-history.txt",
+        "-o",
+        "-",
+        "-q",
+        "--models",
+        models.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = brief(&args, None);
     expect_exit(&o, 0);
     let jsonl = String::from_utf8(o.stdout).unwrap();
     validate_schema(&jsonl);
@@ -32,8 +32,10 @@ fn run_seed() -> Option<brief::output::Record> {
 }
 
 #[test]
-fn seed_article_summary_names_the_story() {
-    let Some(r) = run_seed() else { return };
+fn seed_article_extractive_summary_names_the_story() {
+    let Some(r) = run_seed(&["--no-generate"]) else {
+        return;
+    };
     assert_eq!(r.status, Status::Ok);
     let text = r.text.as_deref().unwrap();
     assert!(
@@ -68,8 +70,10 @@ fn seed_article_summary_names_the_story() {
 }
 
 #[test]
-fn seed_article_claims_are_evidenced() {
-    let Some(r) = run_seed() else { return };
+fn seed_article_extractive_claims_are_evidenced() {
+    let Some(r) = run_seed(&["--no-generate"]) else {
+        return;
+    };
     let text = r.text.as_deref().unwrap();
     assert!(r.claims.len() >= 5, "only {} claims", r.claims.len());
     for c in &r.claims {
@@ -99,5 +103,62 @@ fn seed_article_claims_are_evidenced() {
             "claim {:?} not contained in evidence {ev:?}",
             c.text
         );
+    }
+}
+
+/// Numbers (digit runs) in `s`.
+fn numbers(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_ascii_digit())
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn seed_article_with_the_default_generator() {
+    if real_models().is_some_and(|m| !m.join("qwen2.5-coder-0.5b-instruct").is_dir()) {
+        eprintln!("skipping: the default generator is not fetched — run models/fetch");
+        return;
+    }
+    let Some(r) = run_seed(&[]) else { return };
+    assert_eq!(r.status, Status::Ok);
+    let text = r.text.as_deref().unwrap();
+    let summary = r.summary.as_ref().unwrap();
+    assert_eq!(summary.method, "abstractive", "{:?}", r.warnings);
+    assert!(summary.text.contains("Putin"), "{}", summary.text);
+    assert!(summary.text.contains("North Korea"), "{}", summary.text);
+    for n in numbers(&summary.text) {
+        assert!(
+            text.contains(&n),
+            "number {n} not in the source: {}",
+            summary.text
+        );
+    }
+    for s in &summary.sentences {
+        assert!(!s.support.is_empty(), "{s:?}");
+    }
+    let generated: Vec<_> = r
+        .claims
+        .iter()
+        .filter(|c| c.origin == brief::extract::ClaimOrigin::Generated)
+        .collect();
+    assert!(generated.len() >= 3, "{:?}", r.claims);
+    for c in generated.iter().filter(|c| c.grounded) {
+        for n in numbers(&c.text) {
+            assert!(
+                text.contains(&n),
+                "grounded claim with a foreign number: {c:?}"
+            );
+        }
+        // Its evidence holds its key terms: the capitalised names it uses.
+        let evidence: String = c.evidence.iter().map(|e| &text[e.start..e.end]).collect();
+        for name in &c.entities {
+            assert!(
+                evidence.contains(name.as_str()),
+                "name {name} of {:?} not in its evidence",
+                c.text
+            );
+        }
+        assert!(!evidence.is_empty(), "{c:?}");
     }
 }

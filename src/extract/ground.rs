@@ -36,7 +36,8 @@ pub struct Support {
 /// The verdict on one generated statement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
-    /// Best supporting sentences, best first (at most two).
+    /// Best supporting sentences, best first (at most two), then any sentence
+    /// needed to show where one of the statement's names or numbers comes from.
     pub support: Vec<Support>,
     /// Whether the source supports it.
     pub grounded: bool,
@@ -87,16 +88,19 @@ impl<'a> Source<'a> {
     /// Check `statement` (whose embedding is `vector`) against the source.
     pub fn check(&self, statement: &str, vector: &[f32]) -> Verdict {
         let words = content_words(statement);
-        let mut scored: Vec<Support> = (0..self.sentences.len().min(self.emb.len()))
+        let n = self.sentences.len().min(self.emb.len());
+        let scores: Vec<f32> = (0..n)
             .map(|i| {
                 let cos = self.emb.dot_with(i, vector);
                 let overlap = overlap(&words, &self.content[i]);
-                Support {
-                    sentence: i,
-                    score: (SIMILARITY_WEIGHT * cos.max(0.0) + (1.0 - SIMILARITY_WEIGHT) * overlap)
-                        .clamp(0.0, 1.0),
-                }
+                (SIMILARITY_WEIGHT * cos.max(0.0) + (1.0 - SIMILARITY_WEIGHT) * overlap)
+                    .clamp(0.0, 1.0)
             })
+            .collect();
+        let mut scored: Vec<Support> = scores
+            .iter()
+            .enumerate()
+            .map(|(sentence, &score)| Support { sentence, score })
             .collect();
         scored.sort_by(|a, b| {
             b.score
@@ -104,6 +108,20 @@ impl<'a> Source<'a> {
                 .then(a.sentence.cmp(&b.sentence))
         });
         scored.truncate(2);
+        // A name or number the best sentences lack is traced to the first sentence
+        // that has it, so the evidence shows where each of them comes from.
+        for key in self.key_terms(statement) {
+            let has = |i: usize| self.sentences[i].to_lowercase().contains(&key);
+            if scored.iter().any(|s| has(s.sentence)) {
+                continue;
+            }
+            if let Some(i) = (0..n).find(|&i| has(i)) {
+                scored.push(Support {
+                    sentence: i,
+                    score: scores[i],
+                });
+            }
+        }
         let best = scored.first().map_or(0.0, |s| s.score);
         let reason = self
             .missing_number(statement)
@@ -120,6 +138,19 @@ impl<'a> Source<'a> {
             grounded: reason.is_none(),
             reason,
         }
+    }
+
+    /// Lower-cased names (possessive dropped) and numbers of a statement.
+    fn key_terms(&self, statement: &str) -> Vec<String> {
+        features::entities(statement)
+            .into_iter()
+            .map(|e| {
+                e.trim_end_matches("’s")
+                    .trim_end_matches("'s")
+                    .to_lowercase()
+            })
+            .chain(features::numbers(statement))
+            .collect()
     }
 
     /// A number of the statement that the article lacks (compared on digits and
@@ -222,6 +253,22 @@ mod tests {
         );
         assert!(v.grounded, "{v:?}");
         assert_eq!(v.support[0].sentence, 0);
+    }
+
+    #[test]
+    fn names_outside_the_best_sentences_are_traced_to_where_they_occur() {
+        let (s, emb) = setup();
+        let src = Source::new(BODY, &s, &emb);
+        // Best match is sentence 1; "Patricia Hewitt" only occurs in sentence 0.
+        let v = src.check(
+            "Patricia Hewitt said new mothers are entitled to 90% of average earnings.",
+            &[0.0, 0.0, 0.0],
+        );
+        assert_eq!(v.support[0].sentence, 1, "{v:?}");
+        assert!(v.support.iter().any(|x| x.sentence == 0), "{v:?}");
+        // Terms the best sentences already hold add nothing.
+        let v = src.check("The Tories dismissed the plan.", &[0.0, 0.0, 1.0]);
+        assert!(v.support.len() <= 2, "{v:?}");
     }
 
     #[test]

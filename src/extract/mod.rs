@@ -6,6 +6,7 @@ pub mod claims;
 pub mod features;
 pub mod generate;
 pub mod ground;
+pub mod names;
 pub mod select;
 
 pub use claims::{find_claims, Claim, ClaimKind, ClaimOrigin, Evidence};

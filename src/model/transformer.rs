@@ -34,6 +34,20 @@ pub enum WeightFormat {
     F16,
     /// Quantised for single-token decode plus f32 for multi-token prefill.
     QuantizedAndF32,
+    /// Quantised for single-token decode plus f16 for multi-token prefill: about
+    /// half the memory of [`WeightFormat::QuantizedAndF32`] for a slower prefill.
+    QuantizedAndF16,
+}
+
+impl WeightFormat {
+    /// Whether this format keeps the quantised weights for decode next to a dense
+    /// copy for prefill.
+    fn is_mixed(self) -> bool {
+        matches!(
+            self,
+            WeightFormat::QuantizedAndF32 | WeightFormat::QuantizedAndF16
+        )
+    }
 }
 
 /// Largest number of prompt positions run through one forward pass: bounds the
@@ -190,10 +204,21 @@ struct Linear {
 }
 
 impl Linear {
+    /// Prompt rows use the dense copy when there is one, a single row the quantised
+    /// weights (a matrix-vector product is bound by memory, where they are smaller).
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let rows = x.dim(0)?;
+        self.forward_with(x, x.dim(0)? == 1)
+    }
+
+    /// Decode rows (one per sequence of a batch) use the quantised weights when
+    /// there are any, so each row is computed exactly as it would be alone.
+    fn forward_decode(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.forward_with(x, true)
+    }
+
+    fn forward_with(&self, x: &Tensor, prefer_quantized: bool) -> candle_core::Result<Tensor> {
         let y = match (&self.quantized, &self.dense) {
-            (Some(q), Some(_)) if rows == 1 => candle_core::Module::forward(q, x)?,
+            (Some(q), Some(_)) if prefer_quantized => candle_core::Module::forward(q, x)?,
             (_, Some(w)) => dense_matmul(x, w)?,
             (Some(q), None) => candle_core::Module::forward(q, x)?,
             (None, None) => candle_core::bail!("projection without weights"),
@@ -309,9 +334,10 @@ impl Transformer {
         };
         // Only the last position reaches the output projection (one row), so in
         // the mixed format its dense copy would never be used.
-        let output_format = match format {
-            WeightFormat::QuantizedAndF32 => WeightFormat::Quantized,
-            other => other,
+        let output_format = if format.is_mixed() {
+            WeightFormat::Quantized
+        } else {
+            format
         };
         let output = make_linear(output_q, None, output_format, path)?;
         let half = cfg.head_dim / 2;
@@ -387,6 +413,96 @@ impl Transformer {
         last.ok_or_else(|| Error::Config("forward pass over zero tokens".into()))
     }
 
+    /// One decode step for several sequences at once: `tokens[i]` follows the
+    /// positions in `caches[i]`. The projections see all rows in one product while
+    /// attention stays per sequence; each row is computed exactly as a lone
+    /// [`Self::forward`] of that token would compute it (same weights, same
+    /// kernels), so batching never changes a result. Returns one logits vector per
+    /// sequence.
+    pub fn forward_batch(
+        &self,
+        tokens: &[u32],
+        caches: &mut [&mut KvCache],
+    ) -> Result<Vec<Vec<f32>>> {
+        if tokens.is_empty() || tokens.len() != caches.len() {
+            return Err(Error::Config(format!(
+                "batched step over {} tokens and {} caches",
+                tokens.len(),
+                caches.len()
+            )));
+        }
+        if let Some(&bad) = tokens
+            .iter()
+            .find(|&&id| id as usize >= self.cfg.vocab_size)
+        {
+            return Err(Error::Config(format!(
+                "token id {bad} is outside the vocabulary of {}",
+                self.cfg.vocab_size
+            )));
+        }
+        for cache in caches.iter_mut() {
+            if cache.len + 1 > self.cfg.context_length {
+                return Err(Error::Config(format!(
+                    "{} tokens exceed the model's context of {}",
+                    cache.len + 1,
+                    self.cfg.context_length
+                )));
+            }
+            cache
+                .reserve(cache.len + 1, self.cfg.context_length)
+                .map_err(Error::inference("generate"))?;
+        }
+        self.forward_batch_inner(tokens, caches)
+            .map_err(Error::inference("generate"))
+    }
+
+    fn forward_batch_inner(
+        &self,
+        tokens: &[u32],
+        caches: &mut [&mut KvCache],
+    ) -> candle_core::Result<Vec<Vec<f32>>> {
+        let b = tokens.len();
+        let ids_t = Tensor::from_slice(tokens, b, &Device::Cpu)?;
+        let mut x = self.embedding.embedding(&ids_t)?; // (b, n_embd)
+        let tables = caches
+            .iter()
+            .map(|c| self.rope_tables(c.len, 1))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let eps = self.cfg.rms_eps as f32;
+        for (li, layer) in self.layers.iter().enumerate() {
+            let h = candle_nn::ops::rms_norm(&x, &layer.attn_norm, eps)?;
+            let (q, k, v) = (
+                layer.wq.forward_decode(&h)?,
+                layer.wk.forward_decode(&h)?,
+                layer.wv.forward_decode(&h)?,
+            );
+            let mut rows = Vec::with_capacity(b);
+            for (i, (cache, (cos, sin))) in caches.iter_mut().zip(&tables).enumerate() {
+                let pos = cache.len;
+                rows.push(self.attend(
+                    &q.narrow(0, i, 1)?,
+                    &k.narrow(0, i, 1)?,
+                    &v.narrow(0, i, 1)?,
+                    &mut cache.layers[li],
+                    pos,
+                    cos,
+                    sin,
+                    None,
+                )?);
+            }
+            x = (x + layer.wo.forward_decode(&Tensor::cat(&rows, 0)?)?)?;
+            let h = candle_nn::ops::rms_norm(&x, &layer.ffn_norm, eps)?;
+            let act = (candle_nn::ops::silu(&layer.gate.forward_decode(&h)?)?
+                * layer.up.forward_decode(&h)?)?;
+            x = (x + layer.down.forward_decode(&act)?)?;
+        }
+        for cache in caches.iter_mut() {
+            cache.len += 1;
+        }
+        let x = candle_nn::ops::rms_norm(&x, &self.norm, eps)?;
+        self.output.forward_decode(&x)?.to_vec2::<f32>()
+    }
+
     fn forward_chunk(&self, ids: &[u32], cache: &mut KvCache) -> candle_core::Result<Vec<f32>> {
         let cfg = &self.cfg;
         let (t, pos) = (ids.len(), cache.len);
@@ -425,14 +541,36 @@ impl Transformer {
         sin: &Tensor,
         mask: Option<&Tensor>,
     ) -> candle_core::Result<Tensor> {
+        let (q, k, v) = (
+            layer.wq.forward(h)?,
+            layer.wk.forward(h)?,
+            layer.wv.forward(h)?,
+        );
+        let out = self.attend(&q, &k, &v, lc, pos, cos, sin, mask)?;
+        layer.wo.forward(&out)
+    }
+
+    /// Attention of `t` new positions (projected queries, keys and values, one row
+    /// each) over the cache plus themselves; stores their keys and values at
+    /// `pos..pos + t`. Returns `(t, n_head × head_dim)`, before the output projection.
+    #[allow(clippy::too_many_arguments)]
+    fn attend(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        lc: &mut LayerCache,
+        pos: usize,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: Option<&Tensor>,
+    ) -> candle_core::Result<Tensor> {
         let cfg = &self.cfg;
-        let (t, hd, nh, nkv) = (h.dim(0)?, cfg.head_dim, cfg.n_head, cfg.n_kv_head);
-        let heads = |y: Tensor, n: usize| -> candle_core::Result<Tensor> {
+        let (t, hd, nh, nkv) = (q.dim(0)?, cfg.head_dim, cfg.n_head, cfg.n_kv_head);
+        let heads = |y: &Tensor, n: usize| -> candle_core::Result<Tensor> {
             y.reshape((1, t, n, hd))?.transpose(1, 2)?.contiguous()
         };
-        let q = heads(layer.wq.forward(h)?, nh)?;
-        let k = heads(layer.wk.forward(h)?, nkv)?;
-        let v = heads(layer.wv.forward(h)?, nkv)?;
+        let (q, k, v) = (heads(q, nh)?, heads(k, nkv)?, heads(v, nkv)?);
         let (q, k) = if cfg.rope_neox {
             (
                 candle_nn::rotary_emb::rope(&q, cos, sin)?,
@@ -463,11 +601,9 @@ impl Transformer {
         };
         let probs = candle_nn::ops::softmax_last_dim(&scores)?;
         let out = probs.matmul(&values)?; // (1, nkv, rep*t, hd)
-        let out = out
-            .reshape((1, nh, t, hd))?
+        out.reshape((1, nh, t, hd))?
             .transpose(1, 2)?
-            .reshape((t, nh * hd))?;
-        layer.wo.forward(&out)
+            .reshape((t, nh * hd))
     }
 
     /// cos/sin tables `(t, head_dim/2)` for positions `pos..pos+t`, computed in f64.
@@ -514,11 +650,6 @@ fn make_linear(
     // Float tensors in the file are dense already; candle's QMatMul would
     // dequantise them anyway.
     let stored_dense = matches!(q.dtype(), GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16);
-    let dense = match (format, stored_dense) {
-        (WeightFormat::Quantized, false) => None,
-        (WeightFormat::F16, _) => Some(q.dequantize_f16(&Device::Cpu).map_err(wrap)?),
-        _ => Some(q.dequantize(&Device::Cpu).map_err(wrap)?),
-    };
     // candle's Q4_0/Q4_1/Q5_1 kernels assert (in debug builds) an even number of
     // blocks per row; such rare shapes use the dense path instead.
     let odd_blocks = matches!(
@@ -530,11 +661,14 @@ fn make_linear(
     } else {
         format
     };
-    let keep_quantized = !stored_dense
-        && matches!(
-            format,
-            WeightFormat::Quantized | WeightFormat::QuantizedAndF32
-        );
+    let dense = match (format, stored_dense) {
+        (WeightFormat::Quantized, false) => None,
+        (WeightFormat::F16 | WeightFormat::QuantizedAndF16, _) => {
+            Some(q.dequantize_f16(&Device::Cpu).map_err(wrap)?)
+        }
+        _ => Some(q.dequantize(&Device::Cpu).map_err(wrap)?),
+    };
+    let keep_quantized = !stored_dense && (format == WeightFormat::Quantized || format.is_mixed());
     let quantized = if keep_quantized {
         let q = if q.dtype() == GgmlDType::Q5_0 {
             Arc::new(q5_0_to_q8_0(&q).map_err(wrap)?)
