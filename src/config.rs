@@ -94,14 +94,23 @@ pub struct GeneratorConfig {
     pub max_new_tokens: usize,
     /// Words of article (chosen sentences, in document order) put in the prompt.
     pub prompt_words: usize,
+    /// Articles longer than this many words are summarised in parts of at most
+    /// this size (map), then from the parts' summaries (reduce).
+    #[serde(default = "default_chunk_words")]
+    pub chunk_words: usize,
+}
+
+fn default_chunk_words() -> usize {
+    1500
 }
 
 impl Default for GeneratorConfig {
     fn default() -> Self {
         GeneratorConfig {
-            model: "smollm2".into(),
+            model: crate::extract::abstractive::DEFAULT_GENERATOR.into(),
             max_new_tokens: 200,
             prompt_words: 300,
+            chunk_words: default_chunk_words(),
         }
     }
 }

@@ -103,6 +103,10 @@ struct RunArgs {
     /// At most this many generated tokens per article.
     #[arg(long, default_value_t = 200)]
     max_new_tokens: usize,
+    /// Summarise articles longer than this many words in parts, then from the
+    /// parts' summaries (map-reduce) [0 = never].
+    #[arg(long, default_value_t = 1500)]
+    chunk_words: usize,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -196,6 +200,7 @@ fn config_from(args: &RunArgs) -> Result<Config> {
                 .clone()
                 .unwrap_or_else(|| DEFAULT_GENERATOR.to_string()),
             max_new_tokens: args.max_new_tokens,
+            chunk_words: args.chunk_words,
             ..GeneratorConfig::default()
         });
     }

@@ -174,20 +174,34 @@ impl Engine {
             _ => claims,
         };
         let mut generation = None;
+        let mut n_parts = None;
         if let Some((ab, _)) = &self.abstractive {
             let g = self.config.generator.clone().unwrap_or_default();
-            let feed_cfg = SelectConfig {
-                length: SummaryLength::Sentences(sentences.len()),
-                max_words: g.prompt_words,
-                ..self.config.select.clone()
+            let parts = parts_of(&sentences, g.chunk_words);
+            let feed = |range: std::ops::Range<usize>| -> Vec<&str> {
+                let feed_cfg = SelectConfig {
+                    length: SummaryLength::Sentences(range.len()),
+                    max_words: g.prompt_words,
+                    ..self.config.select.clone()
+                };
+                let emb = emb.rows(range.clone());
+                let title_emb = title_emb.as_deref();
+                select(&emb, title_emb, &info[range.clone()], &feed_cfg)
+                    .iter()
+                    .map(|&i| sentences[range.start + i])
+                    .collect()
             };
-            let feed: Vec<&str> = select(&emb, title_emb.as_deref(), &info, &feed_cfg)
-                .iter()
-                .map(|&i| sentences[i])
-                .collect();
-            let mut written = ab
-                .write(title.as_deref(), &feed)
-                .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
+            let written = if parts.len() > 1 {
+                let feeds: Vec<Vec<&str>> = parts.iter().cloned().map(feed).collect();
+                ab.write_parts(title.as_deref(), &feeds)
+            } else {
+                ab.write(title.as_deref(), &feed(0..sentences.len()))
+            };
+            let mut written =
+                written.map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
+            if parts.len() > 1 {
+                n_parts = Some(parts.len());
+            }
             restore_names(&mut written.parsed, &text);
             lap(&mut ms, "generate");
             let grounded = self.ground(
@@ -229,6 +243,7 @@ impl Engine {
             words: text.split_whitespace().count(),
             prompt_tokens: generation.map(|g| g.0),
             generated_tokens: generation.map(|g| g.1),
+            parts: n_parts,
             ms: if self.config.timings {
                 ms.clone()
             } else {
@@ -406,6 +421,35 @@ fn extractive_summary(sentences: &[&str], chosen: &[usize]) -> Summary {
         sentences: parts,
         extractive: chosen.to_vec(),
     }
+}
+
+/// Split an article's sentences into consecutive parts of at most `max_words`
+/// words each (a sentence longer than that is a part of its own), as even as that
+/// allows; one part when the whole article fits.
+fn parts_of(sentences: &[&str], max_words: usize) -> Vec<std::ops::Range<usize>> {
+    let words: Vec<usize> = sentences
+        .iter()
+        .map(|s| s.split_whitespace().count())
+        .collect();
+    let total: usize = words.iter().sum();
+    if max_words == 0 || total <= max_words {
+        return vec![0..sentences.len()];
+    }
+    // Aim at equal parts so the last one is not a scrap.
+    let n = total.div_ceil(max_words);
+    let target = total.div_ceil(n);
+    let mut parts = Vec::with_capacity(n);
+    let (mut start, mut acc) = (0, 0);
+    for (i, &w) in words.iter().enumerate() {
+        if i > start && (acc + w > max_words || acc >= target) {
+            parts.push(start..i);
+            start = i;
+            acc = 0;
+        }
+        acc += w;
+    }
+    parts.push(start..sentences.len());
+    parts
 }
 
 /// Where a run writes.
@@ -616,4 +660,32 @@ pub fn segment_text(body: &str, raw: bool) -> (String, Vec<Span>) {
 /// The default location of the models folder.
 pub fn default_models_dir() -> PathBuf {
     files::models_dir()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parts_of;
+
+    #[test]
+    fn long_articles_split_into_even_parts_within_the_limit() {
+        let s = "one two three four five"; // 5 words
+        let sentences = vec![s; 9]; // 45 words
+        assert_eq!(parts_of(&sentences, 100), vec![0..9]);
+        assert_eq!(parts_of(&sentences, 0), vec![0..9]);
+        let parts = parts_of(&sentences, 20); // 3 parts of 15 words
+        assert_eq!(parts, vec![0..3, 3..6, 6..9]);
+        // Every sentence in exactly one part, in order, none over the limit.
+        let parts = parts_of(&sentences, 12);
+        assert_eq!(parts.first().unwrap().start, 0);
+        assert_eq!(parts.last().unwrap().end, 9);
+        for w in parts.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+        }
+        assert!(parts.iter().all(|p| !p.is_empty() && p.len() * 5 <= 12));
+        // A sentence longer than the limit is a part of its own.
+        let long = "w ".repeat(50);
+        let sentences = vec![s, long.as_str(), s];
+        let parts = parts_of(&sentences, 20);
+        assert!(parts.contains(&(1..2)), "{parts:?}");
+    }
 }

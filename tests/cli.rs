@@ -458,3 +458,50 @@ fn generator_output_is_grounded_and_injection_changes_nothing() {
         assert!(!recs[0].text.as_deref().unwrap().contains("cheese"));
     }
 }
+
+#[test]
+fn long_articles_are_summarised_in_parts_not_cut() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(tmp.path());
+    let generator = tiny_generator(tmp.path());
+    let input = tmp.path().join("long.txt");
+    // 780 words in 60 distinct sentences.
+    let body: String = (0..60)
+        .map(|i| format!("Report number {i} says the council met on day {i} to discuss plans. "))
+        .collect();
+    std::fs::write(&input, body).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            input.to_str().unwrap(),
+            "-o",
+            "-",
+            "--models",
+            &models,
+            "--generator",
+            &generator,
+            "--max-new-tokens",
+            "12",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let o = brief(&args, None);
+        expect_exit(&o, 0);
+        let jsonl = String::from_utf8(o.stdout).unwrap();
+        validate_schema(&jsonl);
+        records(&jsonl).pop().unwrap()
+    };
+    let whole = run(&[]);
+    let whole_stats = whole.stats.as_ref().unwrap();
+    assert_eq!(whole_stats.parts, None, "780 words fit the default limit");
+    let parted = run(&["--chunk-words", "300"]);
+    assert_eq!(parted.status, Status::Ok);
+    let stats = parted.stats.as_ref().unwrap();
+    assert_eq!(stats.parts, Some(3));
+    // Three map passes and a reduce pass: far more prompt than one pass.
+    assert!(
+        stats.prompt_tokens.unwrap() > 2 * whole_stats.prompt_tokens.unwrap(),
+        "{stats:?} vs {whole_stats:?}"
+    );
+    assert!(stats.generated_tokens.unwrap() <= 4 * 12);
+}

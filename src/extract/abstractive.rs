@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::extract::generate::{article_block, parse, Parsed, INSTRUCTION};
 use crate::model::chat::ChatMessage;
-use crate::model::generator::{GenerateOptions, Generator, Prefix};
+use crate::model::generator::{GenerateOptions, Generated, Generator, Prefix};
 use crate::model::sampling::Sampling;
 
 /// Marks where the article goes in the rendered chat prompt.
@@ -143,19 +143,72 @@ impl Abstractive {
 
     /// Write a summary and claims from the headline and the chosen sentences.
     pub fn write(&self, title: Option<&str>, sentences: &[&str]) -> Result<Written> {
-        // The answer is primed with the first marker: small models then keep the format.
-        let suffix = format!("{}{}{PRIMER}", article_block(title, sentences), self.tail);
-        let ids = self.generator.encode(&suffix)?;
+        let ids = self.suffix_ids(title, sentences)?;
         let out = self
             .generator
             .generate_after(&self.prefix, &ids, &self.options)?;
-        Ok(Written {
-            parsed: parse(&format!("{PRIMER}{}", out.text)),
-            raw: out.text,
-            prompt_tokens: out.prompt_tokens,
-            generated_tokens: out.ids.len(),
-            ms_prefill: out.ms_prefill,
-            ms_decode: out.ms_decode,
-        })
+        Ok(written(out))
+    }
+
+    /// Map-reduce for a long article: one generation per part (the parts' chosen
+    /// sentences, decoded together in one batch), then one over the parts'
+    /// summaries. The summary comes from that last pass; the claims are the parts'
+    /// claims in document order, so each stays tied to the text it came from.
+    pub fn write_parts(&self, title: Option<&str>, parts: &[Vec<&str>]) -> Result<Written> {
+        let suffixes = parts
+            .iter()
+            .map(|p| self.suffix_ids(title, p))
+            .collect::<Result<Vec<_>>>()?;
+        let mapped: Vec<Written> = self
+            .generator
+            .generate_batch_after(&self.prefix, &suffixes, &self.options)?
+            .into_iter()
+            .map(written)
+            .collect();
+        let partial: Vec<String> = mapped
+            .iter()
+            .filter(|w| !w.parsed.summary.is_empty())
+            .map(|w| w.parsed.summary.join(" "))
+            .collect();
+        let partial: Vec<&str> = partial.iter().map(String::as_str).collect();
+        let mut out = self.write(title, &partial)?;
+        let mut claims = Vec::new();
+        let mut warnings = Vec::new();
+        for (i, w) in mapped.into_iter().enumerate() {
+            claims.extend(w.parsed.claims);
+            warnings.extend(
+                w.parsed
+                    .warnings
+                    .into_iter()
+                    .map(|x| format!("part {}: {x}", i + 1)),
+            );
+            out.prompt_tokens += w.prompt_tokens;
+            out.generated_tokens += w.generated_tokens;
+            out.ms_prefill += w.ms_prefill;
+            out.ms_decode += w.ms_decode;
+            out.raw = format!("{}\n\n{}", w.raw, out.raw);
+        }
+        warnings.append(&mut out.parsed.warnings);
+        out.parsed.claims = claims;
+        out.parsed.warnings = warnings;
+        Ok(out)
+    }
+
+    /// The article part of the prompt, as token ids, after the shared prefix.
+    fn suffix_ids(&self, title: Option<&str>, sentences: &[&str]) -> Result<Vec<u32>> {
+        // The answer is primed with the first marker: small models then keep the format.
+        let suffix = format!("{}{}{PRIMER}", article_block(title, sentences), self.tail);
+        self.generator.encode(&suffix)
+    }
+}
+
+fn written(out: Generated) -> Written {
+    Written {
+        parsed: parse(&format!("{PRIMER}{}", out.text)),
+        raw: out.text,
+        prompt_tokens: out.prompt_tokens,
+        generated_tokens: out.ids.len(),
+        ms_prefill: out.ms_prefill,
+        ms_decode: out.ms_decode,
     }
 }

@@ -36,6 +36,15 @@ impl Embeddings {
     pub fn row(&self, i: usize) -> &[f32] {
         &self.data[i * self.dim..(i + 1) * self.dim]
     }
+    /// A copy of rows `range` (clamped to the rows there are).
+    pub fn rows(&self, range: std::ops::Range<usize>) -> Embeddings {
+        let end = range.end.min(self.len());
+        let start = range.start.min(end);
+        Embeddings {
+            dim: self.dim,
+            data: self.data[start * self.dim..end * self.dim].to_vec(),
+        }
+    }
     /// Dot product of rows `i` and `j` (cosine similarity, rows being unit length).
     pub fn dot(&self, i: usize, j: usize) -> f32 {
         dot(self.row(i), self.row(j))

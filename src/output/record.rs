@@ -74,6 +74,10 @@ pub struct Stats {
     /// Tokens the generator wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated_tokens: Option<usize>,
+    /// Parts a long article was summarised in (map-reduce); absent when the whole
+    /// article fed one generation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<usize>,
     /// Milliseconds per stage (only with `--timings`, so that default output is
     /// byte-identical from run to run).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
