@@ -433,7 +433,7 @@ fn parts_of(sentences: &[&str], max_words: usize) -> Vec<std::ops::Range<usize>>
         .collect();
     let total: usize = words.iter().sum();
     if max_words == 0 || total <= max_words {
-        return vec![0..sentences.len()];
+        return std::iter::once(0..sentences.len()).collect();
     }
     // Aim at equal parts so the last one is not a scrap.
     let n = total.div_ceil(max_words);
@@ -670,8 +670,8 @@ mod tests {
     fn long_articles_split_into_even_parts_within_the_limit() {
         let s = "one two three four five"; // 5 words
         let sentences = vec![s; 9]; // 45 words
-        assert_eq!(parts_of(&sentences, 100), vec![0..9]);
-        assert_eq!(parts_of(&sentences, 0), vec![0..9]);
+        assert_eq!(parts_of(&sentences, 100), [0..9]);
+        assert_eq!(parts_of(&sentences, 0), [0..9]);
         let parts = parts_of(&sentences, 20); // 3 parts of 15 words
         assert_eq!(parts, vec![0..3, 3..6, 6..9]);
         // Every sentence in exactly one part, in order, none over the limit.
