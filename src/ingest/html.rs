@@ -138,11 +138,19 @@ pub fn extract(html: &str) -> Extracted {
     let root = doc.tree.root();
     let meta = Metadata::collect(root);
     let site = meta.get("og:site_name");
+    let h1 = meta.h1.map(inline_text);
     let title = meta
         .get("og:title")
         .or_else(|| meta.title.map(inline_text))
-        .or_else(|| meta.h1.map(inline_text))
+        .or_else(|| h1.clone())
         .map(|t| strip_site_suffix(t, site.as_deref()))
+        .map(|t| match &h1 {
+            // "Headline | Site" whose page heading is "Headline": the site is a suffix.
+            Some(h) if !h.is_empty() && t.strip_prefix(h.as_str()).is_some_and(is_site_tail) => {
+                h.clone()
+            }
+            _ => t,
+        })
         .filter(|t| !t.is_empty());
     let byline = meta
         .get("author")
@@ -474,13 +482,24 @@ fn collapse(s: &str) -> String {
     sink.finish()
 }
 
+/// Title separators before a site name.
+const SITE_SEPARATORS: [&str; 6] = [" | ", " - ", " – ", " — ", " · ", " :: "];
+
+/// Whether `tail` (what follows the headline in a `<title>`) is a separator and a name.
+fn is_site_tail(tail: &str) -> bool {
+    SITE_SEPARATORS.iter().any(|sep| {
+        tail.strip_prefix(sep)
+            .is_some_and(|site| !site.trim().is_empty())
+    })
+}
+
 /// Drop a trailing " | Site" / " - Site" (also – — · :: separators) when "Site" is the
 /// page's `og:site_name`; titles that merely contain a dash keep it.
 fn strip_site_suffix(title: String, site: Option<&str>) -> String {
     let Some(site) = site.map(str::trim).filter(|s| !s.is_empty()) else {
         return title;
     };
-    for sep in [" | ", " - ", " – ", " — ", " · ", " :: "] {
+    for sep in SITE_SEPARATORS {
         if let Some((head, tail)) = title.rsplit_once(sep) {
             if tail.trim().to_lowercase() == site.to_lowercase() && !head.trim().is_empty() {
                 return head.trim().to_string();
@@ -613,6 +632,13 @@ mod tests {
 
         let e = extract("<body><h1> First <em>heading</em></h1><p>x</p><h1>Second</h1></body>");
         assert_eq!(e.title.as_deref(), Some("First heading"));
+
+        // No og:site_name, but the page heading shows what the site suffix is.
+        let e = extract(
+            "<head><title>Council approves bridge | Riverside Gazette</title></head>\
+             <body><h1>Council approves bridge</h1><p>Text.</p></body>",
+        );
+        assert_eq!(e.title.as_deref(), Some("Council approves bridge"));
     }
 
     #[test]
