@@ -14,10 +14,10 @@ use crate::model::sampling::Sampling;
 const ARTICLE_SLOT: &str = "\u{2063}ARTICLE\u{2063}";
 
 /// Fed to a model that ends its turn before listing claims.
-const CLAIMS_START: &str = "\nCLAIMS:\n-";
+pub(crate) const CLAIMS_START: &str = "\nCLAIMS:\n-";
 
 /// Start of the assistant's answer, written for it.
-const PRIMER: &str = "SUMMARY:";
+pub(crate) const PRIMER: &str = "SUMMARY:";
 
 /// Known generator names → (folder, file) under the models directory.
 pub const KNOWN_GENERATORS: &[(&str, &str, &str)] = &[
@@ -34,7 +34,8 @@ pub const KNOWN_GENERATORS: &[(&str, &str, &str)] = &[
 ];
 
 /// Resolve `--generator NAME|PATH`: a known short or folder name under `models_dir`,
-/// a `.gguf` file, or a folder holding exactly one `.gguf`.
+/// a `.gguf` file, a Hugging Face model folder (with `config.json`; see
+/// [`crate::model::hf`]), or a folder holding exactly one `.gguf`.
 pub fn resolve(name_or_path: &str, models_dir: &Path) -> Result<(String, PathBuf)> {
     for (short, dir, file) in KNOWN_GENERATORS {
         if name_or_path == *short || name_or_path == *dir {
@@ -42,6 +43,14 @@ pub fn resolve(name_or_path: &str, models_dir: &Path) -> Result<(String, PathBuf
         }
     }
     let p = PathBuf::from(name_or_path);
+    if crate::model::hf::is_model_dir(&p) {
+        let name = p
+            .canonicalize()
+            .unwrap_or_else(|_| p.clone())
+            .file_name()
+            .map_or("generator".into(), |s| s.to_string_lossy().to_string());
+        return Ok((name, p));
+    }
     if p.is_file() {
         let name = p
             .file_stem()
@@ -62,7 +71,7 @@ pub fn resolve(name_or_path: &str, models_dir: &Path) -> Result<(String, PathBuf
         }
     }
     Err(Error::Config(format!(
-        "unknown generator {name_or_path:?}: give one of {} or a path to a .gguf file",
+        "unknown generator {name_or_path:?}: give one of {}, a path to a .gguf file, or a Hugging Face model folder with config.json",
         KNOWN_GENERATORS
             .iter()
             .map(|k| k.0)

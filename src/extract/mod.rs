@@ -7,6 +7,8 @@ pub mod features;
 pub mod generate;
 pub mod ground;
 pub mod select;
+pub mod seq2seq;
+pub mod writer;
 
 pub use claims::{find_claims, Claim, ClaimKind, ClaimOrigin, Evidence};
 pub use select::select;
