@@ -88,7 +88,8 @@ pub enum ClaimsMode {
 /// Options of the generative stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GeneratorConfig {
-    /// A known model name (`smollm2`, `qwen2.5`) or a path to a GGUF file.
+    /// A known model name (`smollm2`, `qwen2.5`), a path to a GGUF file, or a
+    /// Hugging Face model folder (`config.json` + safetensors).
     pub model: String,
     /// At most this many generated tokens per article.
     pub max_new_tokens: usize,

@@ -87,7 +87,8 @@ struct RunArgs {
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_article_bytes: u64,
     /// Write abstractive summaries and claims with this generator: `qwen2.5`
-    /// (default), `smollm2`, or a path to a GGUF file.
+    /// (default), `smollm2`, a path to a GGUF file, or a Hugging Face model folder
+    /// (config.json + safetensors: llama, qwen2, t5).
     #[arg(long, value_name = "NAME|PATH", conflicts_with = "no_generate")]
     generator: Option<String>,
     /// Extractive only: no generator.

@@ -17,17 +17,17 @@ use rayon::prelude::*;
 
 use crate::config::{ClaimsMode, Config, SelectConfig, SummaryLength};
 use crate::error::{ArticleError, Error, ErrorKind, Result};
-use crate::extract::abstractive::{self, Abstractive};
+use crate::extract::abstractive;
 use crate::extract::claims::DUPLICATE_SIMILARITY;
 use crate::extract::generate::Parsed;
 use crate::extract::ground::Source;
 use crate::extract::names::restore_names;
 use crate::extract::select::{sentence_info, SentenceInfo};
+use crate::extract::writer::{self, AbstractiveWriter};
 use crate::extract::{features, Claim, ClaimKind, ClaimOrigin, Evidence};
 use crate::extract::{find_claims, select};
 use crate::ingest::{self, Article, IngestOptions};
 use crate::model::encoder::{BertEncoder, EncoderOptions};
-use crate::model::generator::Generator;
 use crate::model::{files, Embedder, Embeddings};
 use crate::output::manifest::{Counts, ModelFile};
 use crate::output::record::{ModelIds, Stats, Summary, SummarySentence, Support};
@@ -45,7 +45,7 @@ pub type StageMs = BTreeMap<String, u64>;
 /// Loaded once per process and shared by all worker threads.
 pub struct Engine {
     encoder: Arc<dyn Embedder>,
-    abstractive: Option<(Abstractive, String)>,
+    abstractive: Option<(AbstractiveWriter, String)>,
     config: Config,
     models: Vec<ModelFile>,
 }
@@ -67,10 +67,10 @@ impl Engine {
         if let Some(g) = &config.generator {
             let (name, path) = abstractive::resolve(&g.model, &config.models_dir)?;
             files::require(&path, &name)?;
-            let sha256 = files::file_sha256(&path)?;
-            let generator = Arc::new(Generator::load(&path)?);
+            let sha256 = writer::model_sha256(&path)?;
             let id = format!("{name}@{}", &sha256[..8]);
-            engine.abstractive = Some((Abstractive::new(generator, g.max_new_tokens)?, id));
+            let model = AbstractiveWriter::load(&path, g.max_new_tokens)?;
+            engine.abstractive = Some((model, id));
             engine.models.push(ModelFile {
                 role: "generator".into(),
                 name,

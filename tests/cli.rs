@@ -505,3 +505,71 @@ fn long_articles_are_summarised_in_parts_not_cut() {
     );
     assert!(stats.generated_tokens.unwrap() <= 4 * 12);
 }
+
+/// `--generator` pointed at Hugging Face model folders (tiny random-weight qwen2 and
+/// T5 written here): the run, the manifest's weights hash and the records.
+#[test]
+fn hf_model_folders_as_generators() {
+    use brief::model::tiny_hf::{write_tiny_hf, TinyHfSpec};
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(tmp.path());
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(
+        input.join("a.txt"),
+        "Bridge approved\n\nThe council approved a new bridge on Monday. \
+         It will cost 4m pounds and open in 2026, officials said. Residents welcomed the news.",
+    )
+    .unwrap();
+    for (kind, spec) in [
+        (
+            "qwen2",
+            TinyHfSpec {
+                context_length: 4096,
+                ..TinyHfSpec::new("qwen2", 3)
+            },
+        ),
+        ("t5", TinyHfSpec::new("t5", 3)),
+    ] {
+        let dir = tmp.path().join(format!("hf-{kind}"));
+        write_tiny_hf(&dir, &spec).unwrap();
+        let out = tmp.path().join(format!("out-{kind}"));
+        let o = brief(
+            &[
+                "run",
+                input.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--models",
+                &models,
+                "--generator",
+                dir.to_str().unwrap(),
+                "--max-new-tokens",
+                "16",
+                "-q",
+            ],
+            None,
+        );
+        expect_exit(&o, 0);
+        let (jsonl, recs) = read_results(&out);
+        validate_schema(&jsonl);
+        assert_eq!(recs.len(), 1);
+        let r = &recs[0];
+        assert_eq!(r.status, Status::Ok, "{kind}");
+        let id = r.model.as_ref().unwrap().generator.clone().unwrap();
+        assert!(id.starts_with(&format!("hf-{kind}@")), "{id}");
+        let stats = r.stats.as_ref().unwrap();
+        assert!(stats.prompt_tokens.unwrap() > 0);
+        assert!(stats.generated_tokens.unwrap() <= 16);
+        let m: Manifest =
+            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
+                .unwrap();
+        let g = m.models.iter().find(|m| m.role == "generator").unwrap();
+        assert_eq!(g.path, dir.display().to_string());
+        assert_eq!(
+            g.sha256,
+            brief::model::hf::weights_sha256(&dir).unwrap(),
+            "{kind}"
+        );
+    }
+}

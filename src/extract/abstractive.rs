@@ -14,10 +14,10 @@ use crate::model::sampling::Sampling;
 const ARTICLE_SLOT: &str = "\u{2063}ARTICLE\u{2063}";
 
 /// Fed to a model that ends its turn before listing claims.
-const CLAIMS_START: &str = "\nCLAIMS:\n-";
+pub(crate) const CLAIMS_START: &str = "\nCLAIMS:\n-";
 
 /// Start of the assistant's answer, written for it.
-const PRIMER: &str = "SUMMARY:";
+pub(crate) const PRIMER: &str = "SUMMARY:";
 
 /// The generator `brief run` uses unless told otherwise: Qwen2.5-0.5B wrote the
 /// better-grounded summaries and claims on the BBC set (README, "Choosing the
@@ -39,7 +39,8 @@ pub const KNOWN_GENERATORS: &[(&str, &str, &str)] = &[
 ];
 
 /// Resolve `--generator NAME|PATH`: a known short or folder name under `models_dir`,
-/// a `.gguf` file, or a folder holding exactly one `.gguf`.
+/// a `.gguf` file, a Hugging Face model folder (with `config.json`; see
+/// [`crate::model::hf`]), or a folder holding exactly one `.gguf`.
 pub fn resolve(name_or_path: &str, models_dir: &Path) -> Result<(String, PathBuf)> {
     for (short, dir, file) in KNOWN_GENERATORS {
         if name_or_path == *short || name_or_path == *dir {
@@ -47,6 +48,14 @@ pub fn resolve(name_or_path: &str, models_dir: &Path) -> Result<(String, PathBuf
         }
     }
     let p = PathBuf::from(name_or_path);
+    if crate::model::hf::is_model_dir(&p) {
+        let name = p
+            .canonicalize()
+            .unwrap_or_else(|_| p.clone())
+            .file_name()
+            .map_or("generator".into(), |s| s.to_string_lossy().to_string());
+        return Ok((name, p));
+    }
     if p.is_file() {
         let name = p
             .file_stem()
@@ -67,7 +76,7 @@ pub fn resolve(name_or_path: &str, models_dir: &Path) -> Result<(String, PathBuf
         }
     }
     Err(Error::Config(format!(
-        "unknown generator {name_or_path:?}: give one of {} or a path to a .gguf file",
+        "unknown generator {name_or_path:?}: give one of {}, a path to a .gguf file, or a Hugging Face model folder with config.json",
         KNOWN_GENERATORS
             .iter()
             .map(|k| k.0)
@@ -165,33 +174,7 @@ impl Abstractive {
             .into_iter()
             .map(written)
             .collect();
-        let partial: Vec<String> = mapped
-            .iter()
-            .filter(|w| !w.parsed.summary.is_empty())
-            .map(|w| w.parsed.summary.join(" "))
-            .collect();
-        let partial: Vec<&str> = partial.iter().map(String::as_str).collect();
-        let mut out = self.write(title, &partial)?;
-        let mut claims = Vec::new();
-        let mut warnings = Vec::new();
-        for (i, w) in mapped.into_iter().enumerate() {
-            claims.extend(w.parsed.claims);
-            warnings.extend(
-                w.parsed
-                    .warnings
-                    .into_iter()
-                    .map(|x| format!("part {}: {x}", i + 1)),
-            );
-            out.prompt_tokens += w.prompt_tokens;
-            out.generated_tokens += w.generated_tokens;
-            out.ms_prefill += w.ms_prefill;
-            out.ms_decode += w.ms_decode;
-            out.raw = format!("{}\n\n{}", w.raw, out.raw);
-        }
-        warnings.append(&mut out.parsed.warnings);
-        out.parsed.claims = claims;
-        out.parsed.warnings = warnings;
-        Ok(out)
+        combine_parts(mapped, |partial| self.write(title, partial))
     }
 
     /// The article part of the prompt, as token ids, after the shared prefix.
@@ -200,6 +183,45 @@ impl Abstractive {
         let suffix = format!("{}{}{PRIMER}", article_block(title, sentences), self.tail);
         self.generator.encode(&suffix)
     }
+}
+
+/// The reduce step of map-reduce: `reduce` writes from the parts' summaries; the
+/// parts' claims, warnings (prefixed with their part) and token counts are merged
+/// into its result.
+pub(crate) fn combine_parts(
+    mapped: Vec<Written>,
+    reduce: impl FnOnce(&[&str]) -> Result<Written>,
+) -> Result<Written> {
+    let partial: Vec<String> = mapped
+        .iter()
+        .filter(|w| !w.parsed.summary.is_empty())
+        .map(|w| w.parsed.summary.join(" "))
+        .collect();
+    let partial: Vec<&str> = partial.iter().map(String::as_str).collect();
+    let mut out = reduce(&partial)?;
+    let mut claims = Vec::new();
+    let mut warnings = Vec::new();
+    let mut raw = String::new();
+    for (i, w) in mapped.into_iter().enumerate() {
+        claims.extend(w.parsed.claims);
+        warnings.extend(
+            w.parsed
+                .warnings
+                .into_iter()
+                .map(|x| format!("part {}: {x}", i + 1)),
+        );
+        out.prompt_tokens += w.prompt_tokens;
+        out.generated_tokens += w.generated_tokens;
+        out.ms_prefill += w.ms_prefill;
+        out.ms_decode += w.ms_decode;
+        raw.push_str(&w.raw);
+        raw.push_str("\n\n");
+    }
+    out.raw = raw + &out.raw;
+    warnings.append(&mut out.parsed.warnings);
+    out.parsed.claims = claims;
+    out.parsed.warnings = warnings;
+    Ok(out)
 }
 
 fn written(out: Generated) -> Written {

@@ -8,6 +8,8 @@ pub mod generate;
 pub mod ground;
 pub mod names;
 pub mod select;
+pub mod seq2seq;
+pub mod writer;
 
 pub use claims::{find_claims, Claim, ClaimKind, ClaimOrigin, Evidence};
 pub use select::select;

@@ -144,9 +144,13 @@ impl Generator {
         Self::load_with(path, &LoadOptions::default())
     }
 
-    /// Load a GGUF model.
+    /// Load a GGUF model, or an HF `llama`/`qwen2` directory (`config.json`,
+    /// safetensors, `tokenizer.json`; see [`super::hf`]).
     pub fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Self> {
         let path = path.as_ref();
+        if path.is_dir() {
+            return super::hf::load_decoder(path, options);
+        }
         if !path.is_file() {
             return Err(Error::ModelMissing {
                 name: path
@@ -195,7 +199,24 @@ impl Generator {
         })
     }
 
-    /// The file this model was loaded from.
+    /// Assemble a generator from parts loaded elsewhere (HF directories).
+    pub(crate) fn from_parts(
+        path: PathBuf,
+        facts: ModelFacts,
+        tokenizer: Tokenizer,
+        template: Option<ChatTemplate>,
+        model: Transformer,
+    ) -> Self {
+        Generator {
+            path,
+            facts,
+            tokenizer,
+            template,
+            model,
+        }
+    }
+
+    /// The file (or HF directory) this model was loaded from.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 /// Token texts that end a turn in common chat formats. A control token with one of
 /// these texts stops generation even when the file names another EOS id (the same
 /// rule llama.cpp applies).
-const END_OF_TURN_TEXTS: &[&str] = &[
+pub(crate) const END_OF_TURN_TEXTS: &[&str] = &[
     "<|im_end|>",
     "<|endoftext|>",
     "<|eot_id|>",

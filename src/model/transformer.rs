@@ -626,6 +626,179 @@ impl Transformer {
     }
 }
 
+/// Loading from float (safetensors) checkpoints. Kept apart from [`Transformer::load`]:
+/// the tensors arrive already renamed to GGUF's names, so one layer layout serves both.
+impl Transformer {
+    /// Build a model from float weights named as in GGUF (`token_embd.weight`,
+    /// `blk.N.attn_q.weight`, `blk.N.attn_q.bias`, …, `output.weight`,
+    /// `rope_freqs.weight`), as `get` supplies them in any float dtype (`Ok(None)`:
+    /// absent). Q/K rows must already suit `cfg.rope_neox`. A missing `output.weight`
+    /// ties the output projection to the embedding (shared, not copied).
+    ///
+    /// `F32`/`F16` keep dense weights (exact / half memory); the quantised formats
+    /// quantise projections to Q8_0 here (a row length that is not a multiple of
+    /// 32 stays dense f32).
+    pub fn from_dense(
+        cfg: TransformerConfig,
+        format: WeightFormat,
+        path: &std::path::Path,
+        mut get: impl FnMut(&str) -> Result<Option<Tensor>>,
+    ) -> Result<Self> {
+        let mut fetch = |name: &str, dims: &[usize], required: bool| -> Result<Option<Tensor>> {
+            match get(name)? {
+                Some(t) if t.dims() == dims => Ok(Some(t)),
+                Some(t) => Err(load_error(
+                    path,
+                    format!(
+                        "tensor `{name}` has shape {:?}, expected {dims:?}",
+                        t.dims()
+                    ),
+                )),
+                None if required => Err(load_error(path, format!("missing tensor `{name}`"))),
+                None => Ok(None),
+            }
+        };
+        let wrap = |e: candle_core::Error| load_error(path, format!("cannot prepare weights: {e}"));
+        let f32_vector = |t: Option<Tensor>| -> Result<Option<Tensor>> {
+            t.map(|t| t.to_dtype(DType::F32)).transpose().map_err(wrap)
+        };
+        let (e, h, kv, ff) = (
+            cfg.n_embd,
+            cfg.n_head * cfg.head_dim,
+            cfg.n_kv_head * cfg.head_dim,
+            cfg.n_ff,
+        );
+        let embd_dtype = dense_table_dtype(format, e);
+        let embd = fetch("token_embd.weight", &[cfg.vocab_size, e], true)?
+            .ok_or_else(|| load_error(path, "missing tensor `token_embd.weight`"))?;
+        let embedding = Arc::new(to_table(&embd, embd_dtype).map_err(wrap)?);
+        drop(embd);
+        let mut layers = Vec::with_capacity(cfg.n_layer);
+        for i in 0..cfg.n_layer {
+            let p = format!("blk.{i}");
+            let mut linear = |name: &str, out: usize, inp: usize| -> Result<Linear> {
+                let w =
+                    fetch(&format!("{p}.{name}.weight"), &[out, inp], true)?.ok_or_else(|| {
+                        load_error(path, format!("missing tensor `{p}.{name}.weight`"))
+                    })?;
+                let bias = f32_vector(fetch(&format!("{p}.{name}.bias"), &[out], false)?)?;
+                dense_linear(&w, bias, format).map_err(wrap)
+            };
+            let wq = linear("attn_q", h, e)?;
+            let wk = linear("attn_k", kv, e)?;
+            let wv = linear("attn_v", kv, e)?;
+            let wo = linear("attn_output", e, h)?;
+            let gate = linear("ffn_gate", ff, e)?;
+            let up = linear("ffn_up", ff, e)?;
+            let down = linear("ffn_down", e, ff)?;
+            let mut norm = |name: &str| -> Result<Tensor> {
+                f32_vector(fetch(&format!("{p}.{name}.weight"), &[e], true)?)?
+                    .ok_or_else(|| load_error(path, format!("missing tensor `{p}.{name}.weight`")))
+            };
+            let attn_norm = norm("attn_norm")?;
+            let ffn_norm = norm("ffn_norm")?;
+            layers.push(Layer {
+                attn_norm,
+                wq,
+                wk,
+                wv,
+                wo,
+                ffn_norm,
+                gate,
+                up,
+                down,
+            });
+        }
+        let norm = f32_vector(fetch("output_norm.weight", &[e], true)?)?
+            .ok_or_else(|| load_error(path, "missing tensor `output_norm.weight`"))?;
+        // The output projection sees one row per step: a matrix-vector product that
+        // candle's row-wise kernels do as fast as gemm, so it stays a table (shared
+        // with the embedding when tied) rather than a second dense copy.
+        let table = match fetch("output.weight", &[cfg.vocab_size, e], false)? {
+            Some(w) => Arc::new(to_table(&w, embd_dtype).map_err(wrap)?),
+            None => embedding.clone(),
+        };
+        let output = Linear {
+            quantized: Some(QMatMul::QTensor(table)),
+            dense: None,
+            bias: None,
+        };
+        let half = cfg.head_dim / 2;
+        let mut inv_freq: Vec<f64> = (0..half)
+            .map(|i| cfg.rope_base.powf(-2.0 * i as f64 / cfg.head_dim as f64))
+            .collect();
+        if let Some(factors) = fetch("rope_freqs.weight", &[half], false)? {
+            let factors = factors
+                .to_dtype(DType::F32)
+                .and_then(|t| t.to_vec1::<f32>())
+                .map_err(wrap)?;
+            for (f, factor) in inv_freq.iter_mut().zip(factors) {
+                *f /= f64::from(factor);
+            }
+        }
+        Ok(Transformer {
+            cfg,
+            embedding,
+            layers,
+            norm,
+            output,
+            inv_freq,
+            format,
+        })
+    }
+}
+
+/// Block type of the embedding table (and output projection) built from float
+/// weights: as exact as the format asks, Q8_0 when quantising.
+fn dense_table_dtype(format: WeightFormat, row_len: usize) -> GgmlDType {
+    match format {
+        WeightFormat::F32 => GgmlDType::F32,
+        WeightFormat::F16 => GgmlDType::F16,
+        WeightFormat::Quantized | WeightFormat::QuantizedAndF32 | WeightFormat::QuantizedAndF16 => {
+            if row_len.is_multiple_of(GgmlDType::Q8_0.block_size()) {
+                GgmlDType::Q8_0
+            } else {
+                GgmlDType::F32
+            }
+        }
+    }
+}
+
+fn to_table(w: &Tensor, dtype: GgmlDType) -> candle_core::Result<QTensor> {
+    QTensor::quantize(&w.to_dtype(DType::F32)?, dtype)
+}
+
+/// A projection from a float weight in the requested representation(s).
+fn dense_linear(
+    w: &Tensor,
+    bias: Option<Tensor>,
+    format: WeightFormat,
+) -> candle_core::Result<Linear> {
+    let quantize = matches!(
+        format,
+        WeightFormat::Quantized | WeightFormat::QuantizedAndF32
+    ) && w.dim(1)?.is_multiple_of(GgmlDType::Q8_0.block_size());
+    let w32 = w.to_dtype(DType::F32)?;
+    let quantized = if quantize {
+        Some(QMatMul::QTensor(Arc::new(QTensor::quantize(
+            &w32,
+            GgmlDType::Q8_0,
+        )?)))
+    } else {
+        None
+    };
+    let dense = match format {
+        WeightFormat::F16 => Some(w.to_dtype(DType::F16)?),
+        WeightFormat::Quantized if quantized.is_some() => None,
+        _ => Some(w32),
+    };
+    Ok(Linear {
+        quantized,
+        dense,
+        bias,
+    })
+}
+
 /// Additive causal mask `(t, pos + t)`: query `i` (absolute position `pos + i`)
 /// sees keys `0..=pos + i`.
 fn causal_mask(t: usize, pos: usize) -> candle_core::Result<Tensor> {
