@@ -304,6 +304,13 @@ fn hostile_corpus_gives_one_clear_record_per_input_and_exit_1() {
     assert_eq!(one("20-cyrillic.txt").sentences.len(), 2);
     let bidi = text("19-zero-width-bidi.txt");
     assert!(bidi.contains("budget") && bidi.contains("Friday"));
+    // Invisible and direction-changing controls are cleaned out of the text.
+    assert!(
+        !bidi.contains([
+            '\u{200b}', '\u{200d}', '\u{202e}', '\u{202c}', '\u{2066}', '\u{2069}', '\u{feff}'
+        ]),
+        "{bidi:?}"
+    );
     let m = read_manifest(&out);
     assert_eq!(m.counts.articles, recs.len());
     assert!(m.counts.ok >= 10_000);
