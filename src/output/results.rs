@@ -191,11 +191,16 @@ pub struct Appender {
 impl Appender {
     /// Open (creating it if needed) `path` for appending.
     pub fn open(path: &Path) -> Result<Self> {
+        let existed = path.exists();
         let file = OpenOptions::new()
             .append(true)
             .create(true)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
+        if !existed {
+            // The new name must survive a power cut as well as the lines synced into it.
+            sync_dir(&folder_of(path));
+        }
         let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
         Ok(Appender {
             file,
