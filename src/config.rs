@@ -159,3 +159,120 @@ impl Default for Config {
         }
     }
 }
+
+impl Config {
+    /// BLAKE3 (64 hex digits) of everything that shapes a record besides the article:
+    /// the canonical JSON of the options that change output, the models in use (their
+    /// identities, e.g. SHA-256 hashes of the weights) and the record schema version.
+    ///
+    /// Left out on purpose: the models folder (a path; the models' hashes count), the
+    /// thread count (output is identical for any number of threads), and brief's own
+    /// version (a patch release should not redo a finished batch; use `--force`).
+    pub fn output_hash(&self, schema_version: u32, models: &[String]) -> String {
+        // Destructured without `..`: a new option must be classified here to compile.
+        let Config {
+            models_dir: _,
+            threads: _,
+            max_article_bytes,
+            include_text,
+            timings,
+            select,
+            claims,
+            generator,
+            claims_mode,
+            drop_unsupported,
+        } = self;
+        let generator = generator.as_ref().map(|g| {
+            // The model name is not hashed: the models list carries its file hash.
+            let GeneratorConfig {
+                model: _,
+                max_new_tokens,
+                prompt_words,
+                chunk_words,
+            } = g;
+            serde_json::json!({
+                "max_new_tokens": max_new_tokens,
+                "prompt_words": prompt_words,
+                "chunk_words": chunk_words,
+            })
+        });
+        let canonical = serde_json::json!({
+            "schema_version": schema_version,
+            "models": models,
+            "max_article_bytes": max_article_bytes,
+            "include_text": include_text,
+            "timings": timings,
+            "select": select,
+            "claims": claims,
+            "generator": generator,
+            "claims_mode": claims_mode,
+            "drop_unsupported": drop_unsupported,
+        });
+        // serde_json maps are ordered (sorted keys, or insertion order with
+        // `preserve_order`): either way the text is the same for the same options.
+        blake3::hash(canonical.to_string().as_bytes())
+            .to_hex()
+            .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_hash_changes_with_output_options_only() {
+        let base = Config::default();
+        let models = vec!["enc".to_string()];
+        let h = base.output_hash(1, &models);
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, base.clone().output_hash(1, &models));
+        let same = Config {
+            models_dir: "elsewhere".into(),
+            threads: 7,
+            ..base.clone()
+        };
+        assert_eq!(same.output_hash(1, &models), h);
+        let mut changed = vec![
+            Config {
+                max_article_bytes: 1,
+                ..base.clone()
+            },
+            Config {
+                include_text: false,
+                ..base.clone()
+            },
+            Config {
+                timings: true,
+                ..base.clone()
+            },
+            Config {
+                drop_unsupported: true,
+                ..base.clone()
+            },
+            Config {
+                claims_mode: ClaimsMode::Both,
+                ..base.clone()
+            },
+            Config {
+                generator: Some(GeneratorConfig::default()),
+                ..base.clone()
+            },
+        ];
+        let mut c = base.clone();
+        c.select.length = SummaryLength::Sentences(5);
+        changed.push(c);
+        let mut c = base.clone();
+        c.claims.max_claims = 3;
+        changed.push(c);
+        let mut seen = std::collections::HashSet::from([h.clone()]);
+        for c in &changed {
+            assert!(seen.insert(c.output_hash(1, &models)), "{c:?}");
+        }
+        assert!(seen.insert(base.output_hash(2, &models)), "schema version");
+        assert!(
+            seen.insert(base.output_hash(1, &["other".to_string()])),
+            "models"
+        );
+    }
+}

@@ -13,7 +13,8 @@
 //!
 //! [`pipeline::Engine`] holds the loaded models and processes one
 //! [`ingest::Article`] into an [`output::Record`]; [`pipeline::run`] drives a whole
-//! folder on a rayon pool and writes records in input order. One broken article is one
+//! folder on a rayon pool and writes records in input order (to a results folder that a
+//! later run resumes, see [`batch`]). One broken article is one
 //! error record with a stable [`ErrorKind`]; fatal problems are [`Error`]s.
 //!
 //! ```no_run
@@ -24,12 +25,13 @@
 //! let report = run(&engine, &RunOptions {
 //!     inputs: vec!["corpus/articles".into()],
 //!     output: Output::Dir("out".into()),
-//!     progress: false,
+//!     ..RunOptions::default()
 //! })?;
 //! println!("{} articles/s", report.manifest.docs_per_second);
 //! # Ok::<(), brief::Error>(())
 //! ```
 
+pub mod batch;
 pub mod config;
 pub mod error;
 pub mod eval;

@@ -5,6 +5,8 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -108,6 +110,10 @@ struct RunArgs {
     /// parts' summaries (map-reduce) [0 = never].
     #[arg(long, default_value_t = 1500)]
     chunk_words: usize,
+    /// Process every article again instead of skipping those already in
+    /// OUT/results.jsonl with the same content and options.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -226,10 +232,13 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     } else {
         Output::Dir(args.output.clone())
     };
+    let signal = stop_on_signals(args.quiet)?;
     let opts = RunOptions {
         inputs: args.inputs.clone(),
         output: output.clone(),
         progress: !args.quiet,
+        force: args.force,
+        cancel: Some(signal.cancel.clone()),
     };
     let report = pipeline::run(&engine, &opts)?;
     let m = &report.manifest;
@@ -238,8 +247,12 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             Output::Dir(d) => format!(" → {}", d.join("results.jsonl").display()),
             Output::Stdout => String::new(),
         };
+        let skipped = match m.counts.skipped {
+            0 => String::new(),
+            n => format!(", {n} already done"),
+        };
         eprintln!(
-            "brief: {} articles ({} ok, {} failed) in {:.1}s, {:.2} articles/s on {} threads{dest}",
+            "brief: {} articles ({} ok, {} failed{skipped}) in {:.1}s, {:.2} articles/s on {} threads{dest}",
             m.counts.articles,
             m.counts.ok,
             m.counts.failed,
@@ -247,15 +260,60 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             m.docs_per_second,
             m.threads
         );
+        if m.interrupted {
+            eprintln!("brief: interrupted; run the same command again to finish");
+        }
         for (kind, n) in &m.counts.failed_by_kind {
             eprintln!("brief:   {n} failed: {kind}");
         }
     }
-    Ok(if report.any_failed() {
+    let signo = signal.received.load(Ordering::Relaxed);
+    Ok(if report.interrupted() && signo > 0 {
+        // The shell convention for "killed by signal N", so scripts can tell.
+        ExitCode::from(128u8.saturating_add(u8::try_from(signo).unwrap_or(0)))
+    } else if report.any_failed() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What the signal thread shares with the run.
+struct SignalState {
+    /// Set on the first SIGINT/SIGTERM: the run stops taking new articles.
+    cancel: Arc<AtomicBool>,
+    /// The signal number received first.
+    received: Arc<AtomicI32>,
+}
+
+/// On SIGINT or SIGTERM, ask the run to stop after the articles in progress (it
+/// writes what is finished and the manifest). A second signal exits at once; the
+/// results file then may end in a torn line, which the next run repairs.
+fn stop_on_signals(quiet: bool) -> Result<SignalState> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let state = SignalState {
+        cancel: Arc::new(AtomicBool::new(false)),
+        received: Arc::new(AtomicI32::new(0)),
+    };
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .context("installing signal handlers")?;
+    let (cancel, received) = (state.cancel.clone(), state.received.clone());
+    std::thread::spawn(move || {
+        for sig in signals.forever() {
+            if cancel.load(Ordering::SeqCst) {
+                std::process::exit(128 + sig);
+            }
+            // Which signal first, then the request: the run reads them in that order.
+            received.store(sig, Ordering::SeqCst);
+            cancel.store(true, Ordering::SeqCst);
+            if !quiet {
+                eprintln!(
+                    "brief: stopping after the articles in progress (signal again to quit at once)"
+                );
+            }
+        }
+    });
+    Ok(state)
 }
 
 fn segment(args: SegmentArgs) -> Result<()> {

@@ -1,22 +1,15 @@
-//! Orchestration: articles flow ingest → clean → segment → encode → select → claims →
-//! write. Articles are processed in parallel on a rayon pool and written in input order.
-//!
-//! Reading happens on the iterator that feeds `par_bridge`, so workers are handed
-//! articles roughly in input order and the reorder buffer in the writer stays small
-//! (about one article per thread) however long the run.
+//! One article through the stages: clean → segment → encode → select → claims
+//! (→ generate → ground) → record, in [`Engine`]. Batches over many inputs, in
+//! parallel and resumable, are in [`crate::batch`] (re-exported here).
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 use crate::config::{ClaimsMode, Config, SelectConfig, SummaryLength};
-use crate::error::{ArticleError, Error, ErrorKind, Result};
+use crate::error::{ArticleError, ErrorKind, Result};
 use crate::extract::abstractive;
 use crate::extract::claims::DUPLICATE_SIMILARITY;
 use crate::extract::generate::Parsed;
@@ -26,13 +19,14 @@ use crate::extract::select::{sentence_info, SentenceInfo};
 use crate::extract::writer::{self, AbstractiveWriter};
 use crate::extract::{features, Claim, ClaimKind, ClaimOrigin, Evidence};
 use crate::extract::{find_claims, select};
-use crate::ingest::{self, Article, IngestOptions};
+use crate::ingest::{Article, Failure};
+
+pub use crate::batch::{run, Output, RunOptions, RunReport};
 use crate::model::encoder::{BertEncoder, EncoderOptions};
 use crate::model::{files, Embedder, Embeddings};
-use crate::output::manifest::{Counts, ModelFile};
+use crate::output::manifest::ModelFile;
 use crate::output::record::{ModelIds, Stats, Summary, SummarySentence, Support};
-use crate::output::writer::write_atomic;
-use crate::output::{Manifest, OrderedWriter, Record, Sink, Status, SCHEMA_VERSION};
+use crate::output::{Record, Status, SCHEMA_VERSION};
 use crate::text::{clean, segment, Span};
 
 /// Name of the default sentence encoder (a folder under the models directory).
@@ -48,6 +42,7 @@ pub struct Engine {
     abstractive: Option<(AbstractiveWriter, String)>,
     config: Config,
     models: Vec<ModelFile>,
+    config_hash: String,
 }
 
 impl Engine {
@@ -77,6 +72,7 @@ impl Engine {
                 path: path.display().to_string(),
                 sha256,
             });
+            engine.config_hash = engine.compute_config_hash();
         }
         Ok(engine)
     }
@@ -87,12 +83,41 @@ impl Engine {
         config: Config,
         models: Vec<ModelFile>,
     ) -> Self {
-        Engine {
+        let mut engine = Engine {
             encoder,
             abstractive: None,
             config,
             models,
-        }
+            config_hash: String::new(),
+        };
+        engine.config_hash = engine.compute_config_hash();
+        engine
+    }
+
+    /// [`Config::output_hash`] over the configuration, the encoder's id and the model
+    /// files' hashes.
+    fn compute_config_hash(&self) -> String {
+        let mut models = vec![format!("encoder:{}", self.encoder.id())];
+        models.extend(
+            self.models
+                .iter()
+                .map(|m| format!("{}:{}", m.role, m.sha256)),
+        );
+        self.config.output_hash(SCHEMA_VERSION, &models)
+    }
+
+    /// The hash every record of this engine carries as `config_hash`.
+    pub fn config_hash(&self) -> &str {
+        &self.config_hash
+    }
+
+    /// The record for an article that could not be read, stamped like every other.
+    pub fn failed(&self, failure: Failure) -> Record {
+        let content_hash = failure.content_hash();
+        let mut r = Record::failed(failure.id, failure.source, failure.error);
+        r.content_hash = Some(content_hash);
+        r.config_hash = Some(self.config_hash.clone());
+        r
     }
 
     /// The configuration in force.
@@ -105,9 +130,17 @@ impl Engine {
         &self.models
     }
 
-    /// Process one article into its record. Never panics: failures, including panics
-    /// inside a stage (bugs), become error records.
+    /// Process one article into its record, stamped with the article's content hash
+    /// and the engine's config hash. Never panics: failures, including panics inside
+    /// a stage (bugs), become error records.
     pub fn process(&self, article: &Article) -> (Record, StageMs) {
+        let (mut record, ms) = self.process_unstamped(article);
+        record.content_hash = Some(article.content_hash());
+        record.config_hash = Some(self.config_hash.clone());
+        (record, ms)
+    }
+
+    fn process_unstamped(&self, article: &Article) -> (Record, StageMs) {
         match catch_unwind(AssertUnwindSafe(|| self.process_inner(article))) {
             Ok(Ok(done)) => done,
             Ok(Err(e)) => (
@@ -255,6 +288,8 @@ impl Engine {
             id: article.id.clone(),
             source: article.source.clone(),
             status: Status::Ok,
+            content_hash: None,
+            config_hash: None,
             title,
             byline: article.byline.clone().or(cleaned.byline),
             published: article.published.clone(),
@@ -450,200 +485,6 @@ fn parts_of(sentences: &[&str], max_words: usize) -> Vec<std::ops::Range<usize>>
     }
     parts.push(start..sentences.len());
     parts
-}
-
-/// Where a run writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    /// `DIR/results.jsonl` and `DIR/manifest.json`.
-    Dir(PathBuf),
-    /// JSON lines on standard output (no manifest).
-    Stdout,
-}
-
-/// Options of one `brief run`.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// Folders, files, or `-` for JSONL on stdin.
-    pub inputs: Vec<PathBuf>,
-    /// Destination.
-    pub output: Output,
-    /// Show a progress bar (only drawn when stderr is a terminal).
-    pub progress: bool,
-}
-
-/// What a finished run reports.
-#[derive(Debug, Clone)]
-pub struct RunReport {
-    /// The manifest (also written to `OUT/manifest.json` for directory output).
-    pub manifest: Manifest,
-}
-
-impl RunReport {
-    /// Whether any article failed.
-    pub fn any_failed(&self) -> bool {
-        self.manifest.counts.failed > 0
-    }
-}
-
-/// Run the pipeline over `opts.inputs` with `engine`, on `threads` worker threads.
-pub fn run(engine: &Engine, opts: &RunOptions) -> Result<RunReport> {
-    let started = std::time::SystemTime::now();
-    let t0 = Instant::now();
-    let cfg = engine.config();
-    let ingest_opts = IngestOptions {
-        max_article_bytes: cfg.max_article_bytes,
-        ..IngestOptions::default()
-    };
-    let discovered = ingest::discover(&opts.inputs, &ingest_opts)?;
-
-    let sink = match &opts.output {
-        Output::Stdout => Sink::stdout(),
-        Output::Dir(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            Sink::file(&dir.join("results.jsonl"))?
-        }
-    };
-    let mut writer = OrderedWriter::new(sink);
-    let threads = if cfg.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        cfg.threads
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Config(format!("cannot start {threads} worker threads: {e}")))?;
-
-    let progress = progress_bar(opts.progress, discovered.units.len());
-    let mut counts = Counts {
-        skipped_hidden: discovered.skipped.hidden,
-        skipped_unknown_extension: discovered.skipped.unknown_extension,
-        ..Counts::default()
-    };
-    let mut stage_ms = StageMs::new();
-    let stop = AtomicBool::new(false);
-    let ingest_ns = AtomicU64::new(0);
-    let t_processing = Instant::now();
-
-    // Walk failures first (they have no place in the input order of readable files).
-    let walk_failures: Vec<Record> = discovered
-        .failures
-        .into_iter()
-        .map(|f| Record::failed(f.id, f.source, f.error))
-        .collect();
-    let tally = |r: &Record, counts: &mut Counts| {
-        counts.articles += 1;
-        match (&r.status, &r.error) {
-            (Status::Ok, _) => counts.ok += 1,
-            (Status::Error, e) => {
-                counts.failed += 1;
-                let kind = e.as_ref().map_or("internal", |e| e.kind.as_str());
-                *counts.failed_by_kind.entry(kind.to_string()).or_default() += 1;
-            }
-        }
-    };
-    for r in &walk_failures {
-        tally(r, &mut counts);
-    }
-    writer.push(0, walk_failures)?;
-
-    let (tx, rx) = mpsc::sync_channel::<(usize, Record, StageMs)>(threads * 4);
-    let units = &discovered.units;
-    let write_result: Result<()> = std::thread::scope(|scope| {
-        let stop = &stop;
-        let pool = &pool;
-        let ingest_opts = &ingest_opts;
-        let ingest_ns = &ingest_ns;
-        scope.spawn(move || {
-            let items = units
-                .iter()
-                .flat_map(|u| {
-                    let t = Instant::now();
-                    let articles = ingest::read_unit(u, ingest_opts);
-                    ingest_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-                    articles
-                })
-                .enumerate();
-            pool.install(|| {
-                items.par_bridge().for_each_with(tx, |tx, (idx, item)| {
-                    if stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    let (record, ms) = match item {
-                        Ok(article) => engine.process(&article),
-                        Err(f) => (Record::failed(f.id, f.source, f.error), StageMs::new()),
-                    };
-                    // The receiver only disappears after a write error; then stop.
-                    if tx.send((idx, record, ms)).is_err() {
-                        stop.store(true, Ordering::Relaxed);
-                    }
-                });
-            });
-        });
-        for (idx, record, ms) in rx {
-            tally(&record, &mut counts);
-            for (k, v) in ms {
-                *stage_ms.entry(k).or_default() += v;
-            }
-            if let Some(p) = &progress {
-                p.inc(1);
-            }
-            if let Err(e) = writer.push(idx + 1, vec![record]) {
-                stop.store(true, Ordering::Relaxed);
-                return Err(e);
-            }
-        }
-        Ok(())
-    });
-    write_result?;
-    writer.finish()?;
-    if let Some(p) = progress {
-        p.finish_and_clear();
-    }
-    let processing = t_processing.elapsed().as_secs_f64();
-    stage_ms.insert("ingest".into(), ingest_ns.into_inner() / 1_000_000);
-    let manifest = Manifest {
-        brief_version: env!("CARGO_PKG_VERSION").to_string(),
-        schema_version: SCHEMA_VERSION,
-        started: humantime::format_rfc3339_seconds(started).to_string(),
-        inputs: opts
-            .inputs
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
-        config: cfg.clone(),
-        threads,
-        models: engine.models().to_vec(),
-        docs_per_second: if processing > 0.0 {
-            counts.articles as f64 / processing
-        } else {
-            0.0
-        },
-        counts,
-        wall_seconds: t0.elapsed().as_secs_f64(),
-        processing_seconds: processing,
-        stage_ms,
-    };
-    if let Output::Dir(dir) = &opts.output {
-        let json = serde_json::to_vec_pretty(&manifest)
-            .map_err(|e| Error::Config(format!("manifest: {e}")))?;
-        write_atomic(&dir.join("manifest.json"), &json)?;
-    }
-    Ok(RunReport { manifest })
-}
-
-fn progress_bar(wanted: bool, units: usize) -> Option<indicatif::ProgressBar> {
-    if !wanted || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(units as u64);
-    let style = indicatif::ProgressStyle::with_template(
-        "{spinner} {bar:40} {pos}/{len} articles  {per_sec}  eta {eta}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    Some(bar)
 }
 
 /// Segment a text the way the pipeline does (after cleaning unless `raw`).

@@ -11,7 +11,9 @@
 //! - Folder contents are walked recursively in file-name order. Hidden entries (name
 //!   starting with `.`) are skipped and counted; a hidden folder counts once. Files
 //!   with unknown extensions are skipped and counted.
-//! - `-` is JSONL on stdin; given more than once it is read once.
+//! - `-` is JSONL on stdin; given more than once it is read once. Likewise a file
+//!   reached twice by the same path (named twice, or named and inside a folder also
+//!   given) is read once: one article, one record.
 
 use std::cell::Cell;
 use std::ffi::OsStr;
@@ -45,6 +47,8 @@ pub fn discover(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Discovered> 
             });
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    found.units.retain(|u| seen.insert(u.clone()));
     Ok(found)
 }
 
@@ -133,6 +137,17 @@ mod tests {
                 Unit::Stdin => "-".to_string(),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_file_reached_twice_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.txt");
+        write(&a, "x");
+        write(&dir.path().join("b.txt"), "y");
+        let inputs = [a.clone(), dir.path().to_path_buf(), a.clone()];
+        let found = discover(&inputs, &IngestOptions::default()).unwrap();
+        assert_eq!(paths(&found, dir.path()), ["a.txt", "b.txt"]);
     }
 
     #[test]

@@ -28,7 +28,7 @@ mod sink;
 
 pub use discover::discover;
 pub use json::read_jsonl;
-pub use read::read_unit;
+pub use read::{read_bytes, read_unit};
 
 /// One news article as read from its source, before cleaning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +60,40 @@ impl Article {
             published: None,
             url: None,
             body,
+        }
+    }
+
+    /// BLAKE3 (64 hex digits) of everything ingested for this article: id, headline,
+    /// byline, date, URL and body (not the source: that is the article's identity).
+    /// A resumed run reprocesses an article whose hash changed.
+    pub fn content_hash(&self) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(b"article\0");
+        for field in [
+            Some(self.id.as_str()),
+            self.title.as_deref(),
+            self.byline.as_deref(),
+            self.published.as_deref(),
+            self.url.as_deref(),
+            Some(self.body.as_str()),
+        ] {
+            hash_field(&mut h, field);
+        }
+        h.finalize().to_hex().to_string()
+    }
+}
+
+/// Feed one optional field to `h` unambiguously: a presence tag, then the length, then
+/// the bytes (so no two different field lists hash the same byte stream).
+fn hash_field(h: &mut blake3::Hasher, field: Option<&str>) {
+    match field {
+        None => {
+            h.update(&[0]);
+        }
+        Some(s) => {
+            h.update(&[1]);
+            h.update(&(s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
         }
     }
 }
@@ -148,7 +182,7 @@ impl Format {
 }
 
 /// One thing to read: a file, or JSONL on standard input.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Unit {
     /// A file and the format it is read as.
     File {
@@ -229,6 +263,18 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// BLAKE3 (64 hex digits) of the failure (kind and message): what "was ingested"
+    /// when nothing could be. A fixed file then reads differently and is redone.
+    pub fn content_hash(&self) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(b"failure\0");
+        hash_field(&mut h, Some(self.error.kind.as_str()));
+        hash_field(&mut h, Some(&self.error.message));
+        h.finalize().to_hex().to_string()
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.source, self.error)
@@ -275,6 +321,76 @@ mod tests {
         assert_eq!(Format::from_path(Path::new("x.json")), Some(Format::Json));
         assert_eq!(Format::from_path(Path::new("x.pdf")), None);
         assert_eq!(Format::from_path(Path::new("README")), None);
+    }
+
+    #[test]
+    fn content_hash_covers_every_ingested_field() {
+        let a = Article::from_body("a.txt", "Body.".into());
+        let h = a.content_hash();
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, a.clone().content_hash(), "stable");
+        // The source is the identity, not the content.
+        let moved = Article {
+            source: "b.txt".into(),
+            ..a.clone()
+        };
+        assert_eq!(moved.content_hash(), h);
+        let variants = [
+            Article {
+                body: "Body!".into(),
+                ..a.clone()
+            },
+            Article {
+                id: "x".into(),
+                ..a.clone()
+            },
+            Article {
+                title: Some("T".into()),
+                ..a.clone()
+            },
+            Article {
+                byline: Some("B".into()),
+                ..a.clone()
+            },
+            Article {
+                published: Some("2020".into()),
+                ..a.clone()
+            },
+            Article {
+                url: Some("u".into()),
+                ..a.clone()
+            },
+            // An empty field is not an absent one.
+            Article {
+                title: Some(String::new()),
+                ..a.clone()
+            },
+        ];
+        let mut seen = std::collections::HashSet::from([h]);
+        for v in variants {
+            assert!(seen.insert(v.content_hash()), "{v:?}");
+        }
+        // Field boundaries are unambiguous.
+        let ab = Article {
+            title: Some("ab".into()),
+            byline: Some("c".into()),
+            ..a.clone()
+        };
+        let ac = Article {
+            title: Some("a".into()),
+            byline: Some("bc".into()),
+            ..a.clone()
+        };
+        assert_ne!(ab.content_hash(), ac.content_hash());
+        let f = Failure::new("a.txt", ErrorKind::Empty, "x");
+        assert_ne!(
+            f.content_hash(),
+            Failure::new("a.txt", ErrorKind::Empty, "y").content_hash()
+        );
+        assert_ne!(
+            f.content_hash(),
+            Failure::new("a.txt", ErrorKind::Binary, "x").content_hash()
+        );
     }
 
     #[test]

@@ -54,10 +54,26 @@ fn read_file(
             Err(e) => fail(e),
         };
     }
-    let bytes = match read_bounded(path, opts.max_article_bytes) {
-        Ok(bytes) => bytes,
-        Err(e) => return fail(e),
-    };
+    match read_bounded(path, opts.max_article_bytes) {
+        Ok(bytes) => read_bytes(bytes, format, source, opts),
+        Err(e) => fail(e),
+    }
+}
+
+/// Convert the bytes of one file (read already, within the size limit) of `format`
+/// into articles: decoding, then the format's converter. Like [`read_unit`] it never
+/// fails as a whole; unlike it, a panic in a converter is not caught here.
+pub fn read_bytes(
+    bytes: Vec<u8>,
+    format: Format,
+    source: &str,
+    opts: &IngestOptions,
+) -> Vec<Result<Article, Failure>> {
+    let fail = |e: ArticleError| vec![Err(Failure::from_error(source, e))];
+    if format == Format::Jsonl {
+        // JSONL detects its own encoding per stream and limits each line.
+        return read_jsonl(io::Cursor::new(bytes), source, opts);
+    }
     let declared = match format {
         Format::Html => html::sniff_charset(&bytes),
         _ => None,
@@ -74,7 +90,7 @@ fn read_file(
         },
         Format::Markdown => markdown::to_text(&text),
         Format::Html => html::extract(&text),
-        // Not reached (JSONL streams from the file above), but correct if it were.
+        // Handled above, before decoding; correct if it were reached.
         Format::Jsonl => return read_jsonl(io::Cursor::new(text.as_bytes()), source, opts),
     };
     if let Err(mut e) = check_not_empty(&extracted.body) {

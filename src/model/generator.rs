@@ -134,6 +134,8 @@ pub struct Generator {
     path: PathBuf,
     facts: ModelFacts,
     tokenizer: Tokenizer,
+    /// The same tokenizer with special tokens read as plain text, for untrusted text.
+    plain: Tokenizer,
     template: Option<ChatTemplate>,
     model: Transformer,
 }
@@ -190,9 +192,12 @@ impl Generator {
             ),
             None => None,
         };
+        let mut plain = tokenizer.clone();
+        plain.set_encode_special_tokens(true);
         Ok(Generator {
             path: path.to_path_buf(),
             facts,
+            plain,
             tokenizer,
             template,
             model,
@@ -207,9 +212,12 @@ impl Generator {
         template: Option<ChatTemplate>,
         model: Transformer,
     ) -> Self {
+        let mut plain = tokenizer.clone();
+        plain.set_encode_special_tokens(true);
         Generator {
             path,
             facts,
+            plain,
             tokenizer,
             template,
             model,
@@ -248,6 +256,29 @@ impl Generator {
             .encode_fast(text, false)
             .map(|e| e.get_ids().to_vec())
             .map_err(|e| Error::Tokenizer(e.to_string()))
+    }
+
+    /// Token ids of untrusted `text` (article text): the texts of special tokens
+    /// (`<|im_start|>`, `<|endoftext|>`, …) are tokenized as ordinary characters, so
+    /// text can never produce a control token id and open or close a turn.
+    pub fn encode_text(&self, text: &str) -> Result<Vec<u32>> {
+        self.plain
+            .encode_fast(text, false)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| Error::Tokenizer(e.to_string()))
+    }
+
+    /// Ids of the tokenizer's special (control) tokens.
+    pub fn special_ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self
+            .tokenizer
+            .get_added_tokens_decoder()
+            .iter()
+            .filter(|(_, t)| t.special)
+            .map(|(&id, _)| id)
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Text of `ids`, special tokens skipped.

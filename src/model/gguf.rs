@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use candle_core::quantized::gguf_file::{self, Value};
@@ -47,8 +47,17 @@ impl GgufFile {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let file_len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
-        let mut reader = BufReader::new(file);
+        Self::read(BufReader::new(file), path)
+    }
+
+    /// Read and validate GGUF header, metadata and tensor table from `reader` (file
+    /// contents; `path` names it in messages and for later tensor reads). Every length
+    /// and count is checked against the data's size before anything is allocated.
+    pub fn read<R: Read + Seek>(mut reader: R, path: PathBuf) -> Result<Self> {
+        let file_len = reader
+            .seek(SeekFrom::End(0))
+            .and_then(|n| reader.seek(SeekFrom::Start(0)).map(|_| n))
+            .map_err(|e| Error::io(&path, e))?;
         // candle divides by `general.alignment` without checking it for zero; a
         // panic inside the parser must become an error, not abort the run.
         let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -376,6 +385,22 @@ mod tests {
     fn zero_alignment_is_an_error_not_a_panic() {
         let b = raw_header(&[("x", &[4], 0, 0)], &[("general.alignment", 0)]);
         assert_load_error(open_bytes(&b), "corrupt");
+    }
+
+    #[test]
+    fn reads_from_memory_like_from_a_file() {
+        use std::io::Cursor;
+        let good = raw_header(&[("x", &[4], 0, 0)], &[("general.alignment", 32)]);
+        let g = GgufFile::read(Cursor::new(&good), "mem.gguf".into()).unwrap();
+        assert_eq!(g.tensor_names().collect::<Vec<_>>(), ["x"]);
+        assert_eq!(g.get_u64("general.alignment"), Some(32));
+        assert_eq!(g.path(), Path::new("mem.gguf"));
+        let mut bad = good.clone();
+        bad[16..24].copy_from_slice(&(1u64 << 40).to_le_bytes()); // metadata count
+        assert_load_error(
+            GgufFile::read(Cursor::new(&bad), "mem.gguf".into()),
+            "not a valid GGUF",
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::output::resume::Stale;
 
 /// A model file used by the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,17 +21,28 @@ pub struct ModelFile {
     pub sha256: String,
 }
 
-/// Counts of what happened to the inputs.
+/// Counts of what happened to the inputs. `articles`, `ok`, `failed` and
+/// `failed_by_kind` describe the records the results hold for this run's inputs,
+/// whether made now (`done`) or kept from an earlier run (`skipped`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Counts {
-    /// Records written (ok + failed).
+    /// Records for the inputs (ok + failed = skipped + done).
     pub articles: usize,
-    /// Articles processed.
+    /// Records of articles processed successfully.
     pub ok: usize,
     /// Error records.
     pub failed: usize,
     /// Failures by stable error kind.
     pub failed_by_kind: BTreeMap<String, usize>,
+    /// Articles already in `results.jsonl` with the same content and configuration
+    /// hashes, not processed again.
+    pub skipped: usize,
+    /// Articles processed (or failed) in this run.
+    pub done: usize,
+    /// Records of an earlier run that were dropped, by reason (their articles, when
+    /// still among the inputs, are among `done`).
+    #[serde(default)]
+    pub stale: Stale,
     /// Hidden files and folders skipped.
     pub skipped_hidden: usize,
     /// Files with unknown extensions skipped.
@@ -50,6 +62,15 @@ pub struct Manifest {
     pub inputs: Vec<String>,
     /// Effective configuration.
     pub config: Config,
+    /// BLAKE3 of the options that change output, the models and the schema version;
+    /// every record made by this run carries it.
+    pub config_hash: String,
+    /// The run stopped before every article was done (a signal, or it is still running
+    /// or was killed: the manifest is first written with `true`). Run again to finish.
+    pub interrupted: bool,
+    /// Problems with the run itself (a repaired results file, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Worker threads actually used.
     pub threads: usize,
     /// Model files with hashes.

@@ -105,6 +105,15 @@ pub struct Record {
     pub source: String,
     /// `ok` or `error`.
     pub status: Status,
+    /// BLAKE3 (hex) of what was ingested for the article: its id, metadata and body
+    /// ([`crate::ingest::Article::content_hash`]), or of the failure when it could not
+    /// be read. With `config_hash`, decides whether a later run may skip the article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_hash: Option<String>,
+    /// BLAKE3 (hex) of everything else that shapes the record: the options that change
+    /// output, the models' hashes and the schema version ([`crate::config::Config::output_hash`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_hash: Option<String>,
     /// Headline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -154,6 +163,8 @@ impl Record {
             id,
             source,
             status: Status::Error,
+            content_hash: None,
+            config_hash: None,
             title: None,
             byline: None,
             published: None,

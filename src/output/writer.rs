@@ -1,19 +1,20 @@
-//! Writes records as JSON lines in input order, whatever order workers finish in, and
-//! writes files atomically: a temporary file in the destination folder renamed into
-//! place at the end, so a crash never leaves a truncated `results.jsonl`.
+//! Writes records as JSON lines in input order, whatever order workers finish in: to
+//! standard output, or appended to `results.jsonl` (see [`super::results`]). Also
+//! [`write_atomic`] for whole files such as the manifest.
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
+use crate::output::results::Appender;
 use crate::output::Record;
 
 /// Give a finished temporary file ordinary permissions (tempfile creates it 0600,
 /// which would make results unreadable to other users of a shared machine).
-fn publishable(file: &std::fs::File, path: &Path) -> Result<()> {
+pub(crate) fn publishable(file: &std::fs::File, path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -29,13 +30,8 @@ fn publishable(file: &std::fs::File, path: &Path) -> Result<()> {
 pub enum Sink {
     /// Standard output, streamed.
     Stdout(BufWriter<std::io::Stdout>),
-    /// A file written atomically on [`OrderedWriter::finish`].
-    File {
-        /// Final path.
-        path: PathBuf,
-        /// Temporary file beside it.
-        tmp: BufWriter<NamedTempFile>,
-    },
+    /// Appended to a results file, one write per line.
+    Append(Appender),
 }
 
 impl Sink {
@@ -44,43 +40,40 @@ impl Sink {
         Sink::Stdout(BufWriter::new(std::io::stdout()))
     }
 
-    /// A file at `path`, created atomically; its folder must exist.
-    pub fn file(path: &Path) -> Result<Self> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let tmp = NamedTempFile::with_prefix_in(".brief-", dir).map_err(|e| Error::io(dir, e))?;
-        Ok(Sink::File {
-            path: path.to_path_buf(),
-            tmp: BufWriter::new(tmp),
-        })
+    /// Append to the results file at `path` (created if missing; its folder must exist).
+    pub fn append(path: &Path) -> Result<Self> {
+        Ok(Sink::Append(Appender::open(path)?))
     }
 
-    fn write_line(&mut self, line: &[u8]) -> Result<()> {
-        let (w, path): (&mut dyn Write, &Path) = match self {
-            Sink::Stdout(w) => (w, Path::new("<stdout>")),
-            Sink::File { path, tmp } => (tmp, path.as_path()),
-        };
-        w.write_all(line)
-            .and_then(|_| w.write_all(b"\n"))
-            .map_err(|e| Error::io(path, e))
+    /// Write one line; for a file, its offset and length.
+    fn write_line(&mut self, line: &[u8]) -> Result<Option<(u64, u64)>> {
+        match self {
+            Sink::Stdout(w) => w
+                .write_all(line)
+                .and_then(|_| w.write_all(b"\n"))
+                .map(|_| None)
+                .map_err(|e| Error::io("<stdout>", e)),
+            Sink::Append(a) => a.append(line).map(Some),
+        }
     }
 
     fn finish(self) -> Result<()> {
         match self {
             Sink::Stdout(mut w) => w.flush().map_err(|e| Error::io("<stdout>", e)),
-            Sink::File { path, tmp } => {
-                let tmp = tmp
-                    .into_inner()
-                    .map_err(|e| Error::io(&path, e.into_error()))?;
-                tmp.as_file().sync_all().map_err(|e| Error::io(&path, e))?;
-                publishable(tmp.as_file(), &path)?;
-                tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
-                Ok(())
-            }
+            Sink::Append(mut a) => a.sync(),
         }
     }
+}
+
+/// A line the writer put in a results file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenLine {
+    /// The record's source.
+    pub source: String,
+    /// Byte offset in the file.
+    pub offset: u64,
+    /// Length, newline included.
+    pub len: u64,
 }
 
 /// Reorders results by input index and writes each as one JSON line.
@@ -89,6 +82,7 @@ pub struct OrderedWriter {
     next: usize,
     pending: BTreeMap<usize, Vec<Record>>,
     written: usize,
+    lines: Vec<WrittenLine>,
 }
 
 impl OrderedWriter {
@@ -99,6 +93,7 @@ impl OrderedWriter {
             next: 0,
             pending: BTreeMap::new(),
             written: 0,
+            lines: Vec::new(),
         }
     }
 
@@ -107,17 +102,28 @@ impl OrderedWriter {
     pub fn push(&mut self, index: usize, records: Vec<Record>) -> Result<()> {
         self.pending.insert(index, records);
         while let Some(records) = self.pending.remove(&self.next) {
-            for r in &records {
-                let line = serde_json::to_vec(r).map_err(|e| {
-                    Error::io(
-                        "<record>",
-                        std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-                    )
-                })?;
-                self.sink.write_line(&line)?;
-                self.written += 1;
-            }
+            self.write_all(records)?;
             self.next += 1;
+        }
+        Ok(())
+    }
+
+    fn write_all(&mut self, records: Vec<Record>) -> Result<()> {
+        for r in records {
+            let line = serde_json::to_vec(&r).map_err(|e| {
+                Error::io(
+                    "<record>",
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                )
+            })?;
+            if let Some((offset, len)) = self.sink.write_line(&line)? {
+                self.lines.push(WrittenLine {
+                    source: r.source,
+                    offset,
+                    len,
+                });
+            }
+            self.written += 1;
         }
         Ok(())
     }
@@ -127,17 +133,28 @@ impl OrderedWriter {
         self.written
     }
 
-    /// Flush, and move the file into place. Fails if an index never arrived.
-    pub fn finish(self) -> Result<usize> {
+    /// Flush (and sync a file). Fails if an index never arrived. Returns the lines
+    /// written to a results file (none for standard output).
+    pub fn finish(self) -> Result<Vec<WrittenLine>> {
         if let Some(first) = self.pending.keys().next() {
             return Err(Error::Config(format!(
                 "internal: result {} missing before {first}",
                 self.next
             )));
         }
-        let n = self.written;
         self.sink.finish()?;
-        Ok(n)
+        Ok(self.lines)
+    }
+
+    /// For a run that stops early: write everything that arrived, even after a gap
+    /// (still in index order), then flush. Nothing finished is lost.
+    pub fn finish_partial(mut self) -> Result<Vec<WrittenLine>> {
+        let pending = std::mem::take(&mut self.pending);
+        for (_, records) in pending {
+            self.write_all(records)?;
+        }
+        self.sink.finish()?;
+        Ok(self.lines)
     }
 }
 
@@ -169,40 +186,46 @@ mod tests {
     }
 
     #[test]
-    fn writes_in_index_order_and_atomically() {
+    fn writes_in_index_order_and_reports_lines() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("results.jsonl");
-        let mut w = OrderedWriter::new(Sink::file(&path).unwrap());
+        let mut w = OrderedWriter::new(Sink::append(&path).unwrap());
         w.push(2, vec![rec("c")]).unwrap();
         w.push(1, vec![]).unwrap();
-        assert!(!path.exists(), "final file appears only on finish");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "c waits for a");
         w.push(0, vec![rec("a"), rec("b")]).unwrap();
-        assert_eq!(w.finish().unwrap(), 3);
-        let ids: Vec<String> = std::fs::read_to_string(&path)
-            .unwrap()
+        assert_eq!(w.written(), 3);
+        let lines = w.finish().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let ids: Vec<String> = text
             .lines()
             .map(|l| serde_json::from_str::<Record>(l).unwrap().id)
             .collect();
         assert_eq!(ids, ["a", "b", "c"]);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o644);
+        assert_eq!(lines.len(), 3);
+        for l in &lines {
+            let s = &text[l.offset as usize..(l.offset + l.len) as usize];
+            assert!(s.ends_with('\n') && s.contains(&l.source));
         }
-        // Only the final file is left: no temporary files.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]
-    fn a_gap_is_an_error_and_leaves_no_file() {
+    fn a_gap_is_an_error_unless_the_run_stopped_early() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("results.jsonl");
-        let mut w = OrderedWriter::new(Sink::file(&path).unwrap());
+        let mut w = OrderedWriter::new(Sink::append(&path).unwrap());
         w.push(1, vec![rec("b")]).unwrap();
         assert!(w.finish().is_err());
-        assert!(!path.exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let mut w = OrderedWriter::new(Sink::append(&path).unwrap());
+        w.push(3, vec![rec("d")]).unwrap();
+        w.push(1, vec![rec("b")]).unwrap();
+        assert_eq!(w.finish_partial().unwrap().len(), 2);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let ids: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<Record>(l).unwrap().id)
+            .collect();
+        assert_eq!(ids, ["b", "d"]);
     }
 
     #[test]

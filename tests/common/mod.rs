@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use brief::output::Record;
 
@@ -38,6 +38,43 @@ pub fn brief(args: &[&str], stdin: Option<&[u8]>) -> Output {
         s.write_all(input).expect("write stdin");
     }
     child.wait_with_output().expect("wait for brief")
+}
+
+/// Start `brief` with `args` in the background (no stdin, output captured).
+pub fn spawn_brief(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_brief"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn brief")
+}
+
+/// Write the tiny test encoder under `dir` (as `all-MiniLM-L6-v2`); returns the
+/// models folder to pass as `--models`.
+pub fn tiny_models(dir: &Path) -> String {
+    brief::model::testing::write_tiny_bert(&dir.join("all-MiniLM-L6-v2")).expect("tiny model");
+    dir.display().to_string()
+}
+
+/// A tiny random-weight GGUF generator (qwen2 type) with room for real prompts.
+pub fn tiny_generator(dir: &Path) -> String {
+    use brief::model::tiny::{write_tiny_gguf, TinySpec};
+    let path = dir.join("tiny-qwen2.gguf");
+    let spec = TinySpec {
+        context_length: 8192,
+        ..TinySpec::new("qwen2", 7)
+    };
+    write_tiny_gguf(&path, &spec).expect("tiny gguf");
+    path.display().to_string()
+}
+
+/// Read `OUT/manifest.json`.
+pub fn read_manifest(out: &Path) -> brief::output::Manifest {
+    let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest.json");
+    serde_json::from_str(&text).expect("manifest parses")
 }
 
 /// Assert the exit code, showing stderr when it is not the expected one.

@@ -1,0 +1,386 @@
+//! `OUT/results.jsonl` as a durable log that a later run resumes: scanning what an
+//! earlier (possibly killed) run left, repairing a torn last line, rewriting the kept
+//! lines atomically, and appending one whole line per write.
+//!
+//! Why this is crash-safe: a line is written with a single `write` of the JSON plus
+//! its newline on a file opened for append, so a process killed at any moment leaves
+//! whole lines followed by at most one partial line at the end, which [`scan`] cuts
+//! off. Rewrites go through a temporary file renamed over the old one, so the file is
+//! always either the old or the new version, never a mix.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tempfile::NamedTempFile;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::output::Status;
+
+/// Lines appended between two `fdatasync`s at most.
+pub const SYNC_EVERY_LINES: usize = 256;
+/// Time between two `fdatasync`s at most (when lines are being written).
+pub const SYNC_EVERY: Duration = Duration::from_secs(5);
+
+/// One complete, parsable line of an existing results file: what resuming needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// The record's `source`.
+    pub source: String,
+    /// The record's `content_hash` (absent in records of older versions).
+    pub content_hash: Option<String>,
+    /// The record's `config_hash`.
+    pub config_hash: Option<String>,
+    /// `ok` or `error`.
+    pub status: Status,
+    /// The error kind of an error record.
+    pub kind: Option<ErrorKind>,
+    /// Byte offset of the line in the file.
+    pub offset: u64,
+    /// Length in bytes, newline included.
+    pub len: u64,
+}
+
+/// What [`scan`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// The complete records, in file order.
+    pub lines: Vec<Line>,
+    /// Complete lines in the middle of the file that are not records (dropped by the
+    /// next rewrite).
+    pub unparsable: usize,
+    /// Bytes cut off the end: a line torn by a crash.
+    pub truncated: u64,
+}
+
+/// The fields of a record that resuming looks at (the rest is skipped unparsed).
+#[derive(Deserialize)]
+struct Key {
+    source: String,
+    status: Status,
+    #[serde(default)]
+    content_hash: Option<String>,
+    #[serde(default)]
+    config_hash: Option<String>,
+    #[serde(default)]
+    error: Option<KindOnly>,
+}
+
+#[derive(Deserialize)]
+struct KindOnly {
+    kind: ErrorKind,
+}
+
+/// Read the results file at `path` (a missing file is an empty one). A last line
+/// without its newline, or one that does not parse as a record, is what a crash
+/// leaves: the file is truncated before it (and synced) so that appending continues
+/// on a line boundary.
+pub fn scan(path: &Path) -> Result<Scan> {
+    let file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Scan::default()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut reader = BufReader::with_capacity(1 << 20, &file);
+    let mut scan = Scan::default();
+    let mut buf = Vec::new();
+    let mut offset = 0u64;
+    // A complete line that did not parse; dropped, or cut off if nothing follows it.
+    let mut bad_tail: Option<u64> = None;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::io(path, e))? as u64;
+        if n == 0 {
+            break;
+        }
+        if buf.last() != Some(&b'\n') {
+            // Torn: the crash came in the middle of the last write.
+            bad_tail.get_or_insert(offset);
+            break;
+        }
+        match serde_json::from_slice::<Key>(&buf[..buf.len() - 1]) {
+            Ok(k) => {
+                if bad_tail.take().is_some() {
+                    scan.unparsable += 1;
+                }
+                scan.lines.push(Line {
+                    source: k.source,
+                    content_hash: k.content_hash,
+                    config_hash: k.config_hash,
+                    status: k.status,
+                    kind: k.error.map(|e| e.kind),
+                    offset,
+                    len: n,
+                });
+            }
+            Err(_) => {
+                if bad_tail.replace(offset).is_some() {
+                    scan.unparsable += 1;
+                }
+            }
+        }
+        offset += n;
+    }
+    drop(reader);
+    if let Some(cut) = bad_tail {
+        file.set_len(cut).map_err(|e| Error::io(path, e))?;
+        file.sync_all().map_err(|e| Error::io(path, e))?;
+        scan.truncated = file_len - cut;
+    }
+    Ok(scan)
+}
+
+/// Replace the file at `path` by the byte ranges `keep` (offset, length) of its
+/// current content, in the order given, atomically (temporary file, fsync, rename,
+/// fsync of the folder). Returns the offset of each kept range in the new file.
+pub fn rewrite(path: &Path, keep: &[(u64, u64)]) -> Result<Vec<u64>> {
+    let dir = folder_of(path);
+    let mut tmp = NamedTempFile::with_prefix_in(".brief-", &dir).map_err(|e| Error::io(&dir, e))?;
+    let mut offsets = Vec::with_capacity(keep.len());
+    if !keep.is_empty() {
+        let mut old = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        let mut at = 0u64;
+        let mut buf = Vec::new();
+        for &(offset, len) in keep {
+            old.seek(SeekFrom::Start(offset))
+                .map_err(|e| Error::io(path, e))?;
+            buf.clear();
+            let got = (&mut old)
+                .take(len)
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::io(path, e))?;
+            if got as u64 != len {
+                return Err(Error::io(
+                    path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the results file shrank while it was being rewritten",
+                    ),
+                ));
+            }
+            out.write_all(&buf).map_err(|e| Error::io(path, e))?;
+            offsets.push(at);
+            at += len;
+        }
+        out.flush().map_err(|e| Error::io(path, e))?;
+    }
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    super::writer::publishable(tmp.as_file(), path)?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    sync_dir(&dir);
+    Ok(offsets)
+}
+
+/// The results file opened for appending whole lines.
+#[derive(Debug)]
+pub struct Appender {
+    file: File,
+    path: PathBuf,
+    len: u64,
+    unsynced: usize,
+    last_sync: Instant,
+    buf: Vec<u8>,
+}
+
+impl Appender {
+    /// Open (creating it if needed) `path` for appending.
+    pub fn open(path: &Path) -> Result<Self> {
+        let existed = path.exists();
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        if !existed {
+            // The new name must survive a power cut as well as the lines synced into it.
+            sync_dir(&folder_of(path));
+        }
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        Ok(Appender {
+            file,
+            path: path.to_path_buf(),
+            len,
+            unsynced: 0,
+            last_sync: Instant::now(),
+            buf: Vec::new(),
+        })
+    }
+
+    /// Append `line` and a newline with one write; returns the line's offset and length
+    /// (newline included). Syncs to disk every [`SYNC_EVERY_LINES`] lines or
+    /// [`SYNC_EVERY`], whichever comes first.
+    pub fn append(&mut self, line: &[u8]) -> Result<(u64, u64)> {
+        self.buf.clear();
+        self.buf.extend_from_slice(line);
+        self.buf.push(b'\n');
+        self.file
+            .write_all(&self.buf)
+            .map_err(|e| Error::io(&self.path, e))?;
+        let at = self.len;
+        let n = self.buf.len() as u64;
+        self.len += n;
+        self.unsynced += 1;
+        if self.unsynced >= SYNC_EVERY_LINES || self.last_sync.elapsed() >= SYNC_EVERY {
+            self.sync()?;
+        }
+        Ok((at, n))
+    }
+
+    /// Flush what was appended to disk (`fdatasync`).
+    pub fn sync(&mut self) -> Result<()> {
+        if self.unsynced > 0 {
+            self.file
+                .sync_data()
+                .map_err(|e| Error::io(&self.path, e))?;
+        }
+        self.unsynced = 0;
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn folder_of(path: &Path) -> PathBuf {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// Make a rename durable (best effort: not every platform can open a folder).
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ArticleError;
+    use crate::output::Record;
+
+    fn line(source: &str) -> Vec<u8> {
+        let mut r = Record::failed(
+            "id".into(),
+            source.into(),
+            ArticleError::new(ErrorKind::Parse, "bad"),
+        );
+        r.content_hash = Some("c".repeat(64));
+        r.config_hash = Some("f".repeat(64));
+        serde_json::to_vec(&r).unwrap()
+    }
+
+    fn sources(scan: &Scan) -> Vec<&str> {
+        scan.lines.iter().map(|l| l.source.as_str()).collect()
+    }
+
+    #[test]
+    fn missing_file_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(scan(&dir.path().join("r.jsonl")).unwrap(), Scan::default());
+    }
+
+    #[test]
+    fn append_then_scan_round_trips_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        let mut a = Appender::open(&path).unwrap();
+        let first = a.append(&line("a")).unwrap();
+        let second = a.append(&line("b")).unwrap();
+        a.sync().unwrap();
+        assert_eq!(first.0, 0);
+        assert_eq!(second.0, first.1);
+        let s = scan(&path).unwrap();
+        assert_eq!(sources(&s), ["a", "b"]);
+        assert_eq!((s.lines[1].offset, s.lines[1].len), second);
+        assert_eq!(s.lines[0].kind, Some(ErrorKind::Parse));
+        assert_eq!(s.lines[0].content_hash.as_deref(), Some(&*"c".repeat(64)));
+        assert_eq!((s.truncated, s.unparsable), (0, 0));
+        // Reopening appends after what is there.
+        let mut a = Appender::open(&path).unwrap();
+        assert_eq!(a.append(&line("c")).unwrap().0, first.1 + second.1);
+    }
+
+    #[test]
+    fn torn_last_line_is_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        let mut bytes = line("a");
+        bytes.push(b'\n');
+        let good = bytes.len() as u64;
+        let b = line("b");
+        bytes.extend_from_slice(&b[..b.len() / 2]);
+        std::fs::write(&path, &bytes).unwrap();
+        let s = scan(&path).unwrap();
+        assert_eq!(sources(&s), ["a"]);
+        assert_eq!(s.truncated, bytes.len() as u64 - good);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), good);
+        // A complete but unparsable last line (e.g. a torn line that ended in a newline
+        // byte of its own text) is cut off too; one in the middle is only counted.
+        let mut bytes = line("a");
+        bytes.extend_from_slice(b"\n{\"source\": \"x\", trunc\n");
+        bytes.extend_from_slice(&line("b"));
+        bytes.extend_from_slice(b"\nnot json\n");
+        std::fs::write(&path, &bytes).unwrap();
+        let s = scan(&path).unwrap();
+        assert_eq!(sources(&s), ["a", "b"]);
+        assert_eq!(s.unparsable, 1);
+        assert_eq!(s.truncated, "not json\n".len() as u64);
+        // The JSON without its newline is torn as well: the newline is part of the write.
+        let mut bytes = line("a");
+        bytes.push(b'\n');
+        bytes.extend_from_slice(&line("b"));
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(sources(&scan(&path).unwrap()), ["a"]);
+    }
+
+    #[test]
+    fn rewrite_keeps_ranges_in_order_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        let mut a = Appender::open(&path).unwrap();
+        let ranges: Vec<(u64, u64)> = ["a", "b", "c"]
+            .iter()
+            .map(|s| a.append(&line(s)).unwrap())
+            .collect();
+        let offsets = rewrite(&path, &[ranges[2], ranges[0]]).unwrap();
+        let s = scan(&path).unwrap();
+        assert_eq!(sources(&s), ["c", "a"]);
+        assert_eq!(offsets, [0, ranges[2].1]);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+        rewrite(&path, &[]).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn records_without_hashes_still_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        std::fs::write(
+            &path,
+            "{\"schema_version\":1,\"id\":\"x\",\"source\":\"s\",\"status\":\"ok\"}\n",
+        )
+        .unwrap();
+        let s = scan(&path).unwrap();
+        assert_eq!(s.lines[0].content_hash, None);
+        assert_eq!(s.lines[0].status, Status::Ok);
+    }
+}
