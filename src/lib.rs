@@ -30,6 +30,7 @@
 //! # Ok::<(), brief::Error>(())
 //! ```
 
+pub mod bench;
 pub mod config;
 pub mod error;
 pub mod eval;

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::config::{ClaimsMode, Config, SelectConfig, SummaryLength};
 use crate::error::{ArticleError, Error, ErrorKind, Result};
-use crate::extract::abstractive::{self, Abstractive};
+use crate::extract::abstractive::{self, Abstractive, PromptIds};
 use crate::extract::claims::DUPLICATE_SIMILARITY;
 use crate::extract::generate::Parsed;
 use crate::extract::ground::Source;
@@ -174,16 +174,7 @@ impl Engine {
         };
         let mut generation = None;
         if let Some((ab, _)) = &self.abstractive {
-            let g = self.config.generator.clone().unwrap_or_default();
-            let feed_cfg = SelectConfig {
-                length: SummaryLength::Sentences(sentences.len()),
-                max_words: g.prompt_words,
-                ..self.config.select.clone()
-            };
-            let feed: Vec<&str> = select(&emb, title_emb.as_deref(), &info, &feed_cfg)
-                .iter()
-                .map(|&i| sentences[i])
-                .collect();
+            let feed = self.feed(&sentences, &emb, title_emb.as_deref(), &info);
             let written = ab
                 .write(title.as_deref(), &feed)
                 .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
@@ -256,6 +247,63 @@ impl Engine {
             error: None,
         };
         Ok((record, ms))
+    }
+
+    /// The sentences put in the generator's prompt: the best ones up to the prompt's
+    /// word budget, in document order. One function for [`Self::process`] and
+    /// [`Self::prompt`], so a dumped prompt is the one generation sees.
+    fn feed<'a>(
+        &self,
+        sentences: &[&'a str],
+        emb: &Embeddings,
+        title_emb: Option<&[f32]>,
+        info: &[SentenceInfo],
+    ) -> Vec<&'a str> {
+        let g = self.config.generator.clone().unwrap_or_default();
+        let feed_cfg = SelectConfig {
+            length: SummaryLength::Sentences(sentences.len()),
+            max_words: g.prompt_words,
+            ..self.config.select.clone()
+        };
+        select(emb, title_emb, info, &feed_cfg)
+            .iter()
+            .map(|&i| sentences[i])
+            .collect()
+    }
+
+    /// The exact prompt the generator receives for `article` (`None` without a
+    /// generator): the same cleaning, segmentation, encoding and sentence choice as
+    /// [`Self::process`], without generating. With `whole_article`, the same prompt
+    /// with every sentence of the article instead of the chosen ones (what a plain
+    /// one-prompt-per-article use of a model would send). For `brief bench --dump-prompts`.
+    pub fn prompt(
+        &self,
+        article: &Article,
+        whole_article: bool,
+    ) -> Result<Option<PromptIds>, ArticleError> {
+        let Some((ab, _)) = &self.abstractive else {
+            return Ok(None);
+        };
+        let cleaned = clean(&article.body, article.title.as_deref());
+        let spans = segment(&cleaned.text);
+        if cleaned.text.trim().is_empty() || spans.is_empty() {
+            return Err(ArticleError::new(ErrorKind::Empty, "no sentences found"));
+        }
+        let title = article.title.clone().or(cleaned.title);
+        let sentences: Vec<&str> = spans
+            .iter()
+            .map(|s| &cleaned.text[s.start..s.end])
+            .collect();
+        let feed = if whole_article {
+            sentences
+        } else {
+            let (emb, title_emb) = self.embed(&sentences, title.as_deref())?;
+            let info: Vec<SentenceInfo> = sentences.iter().map(sentence_info).collect();
+            self.feed(&sentences, &emb, title_emb.as_deref(), &info)
+        };
+        ab.prompt(title.as_deref(), &feed)
+            .map(Some)
+            .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))
     }
 
     /// Ground the generator's summary sentences and claims against the article.

@@ -33,11 +33,6 @@ fn mixed_corpus(dir: &Path) {
     std::fs::write(dir.join("notes.docx"), "unknown extension").unwrap();
 }
 
-fn tiny_models(dir: &Path) -> String {
-    brief::model::testing::write_tiny_bert(&dir.join("all-MiniLM-L6-v2")).expect("tiny model");
-    dir.display().to_string()
-}
-
 #[test]
 fn mixed_corpus_gives_records_error_records_and_exit_1() {
     let tmp = tempfile::tempdir().unwrap();
@@ -330,17 +325,6 @@ fn eval_scores_a_run_against_folder_and_jsonl_references() {
 }
 
 /// A tiny random-weight GGUF generator (qwen2 type) with room for real prompts.
-fn tiny_generator(dir: &Path) -> String {
-    use brief::model::tiny::{write_tiny_gguf, TinySpec};
-    let path = dir.join("tiny-qwen2.gguf");
-    let spec = TinySpec {
-        context_length: 8192,
-        ..TinySpec::new("qwen2", 7)
-    };
-    write_tiny_gguf(&path, &spec).expect("tiny gguf");
-    path.display().to_string()
-}
-
 #[test]
 fn generator_output_is_grounded_and_injection_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();

@@ -88,9 +88,20 @@ pub struct Written {
     pub ms_decode: u64,
 }
 
+/// A full generator prompt (see [`Abstractive::prompt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptIds {
+    /// The prompt as text.
+    pub text: String,
+    /// The prompt as the model's token ids.
+    pub ids: Vec<u32>,
+}
+
 /// A generator ready to write summaries and claims.
 pub struct Abstractive {
     generator: Arc<Generator>,
+    /// Rendered template text before the article (the instruction prefix).
+    head: String,
     prefix: Prefix,
     /// Rendered template text after the article (closing the user turn, opening the
     /// assistant's).
@@ -113,6 +124,7 @@ impl Abstractive {
         let claims_start = generator.encode(CLAIMS_START)?;
         Ok(Abstractive {
             generator,
+            head: head.to_string(),
             prefix,
             tail: tail.to_string(),
             options: GenerateOptions {
@@ -136,11 +148,32 @@ impl Abstractive {
         Ok(self.generator.encode(text)?.len())
     }
 
+    /// The prompt text after the shared instruction prefix: the article, the end of
+    /// the user turn and the primed start of the answer.
+    fn article_part(&self, title: Option<&str>, sentences: &[&str]) -> String {
+        // The answer is primed with the first marker: small models then keep the format.
+        format!("{}{}{PRIMER}", article_block(title, sentences), self.tail)
+    }
+
+    /// The whole prompt [`Self::write`] feeds the model for these inputs: the text, and
+    /// the token ids exactly as the model receives them (the instruction prefix's ids,
+    /// then the article part's, each tokenized on its own). For benchmarks and
+    /// comparisons with other runtimes.
+    pub fn prompt(&self, title: Option<&str>, sentences: &[&str]) -> Result<PromptIds> {
+        let part = self.article_part(title, sentences);
+        let mut ids = self.prefix.ids().to_vec();
+        ids.extend(self.generator.encode(&part)?);
+        Ok(PromptIds {
+            text: format!("{}{part}", self.head),
+            ids,
+        })
+    }
+
     /// Write a summary and claims from the headline and the chosen sentences.
     pub fn write(&self, title: Option<&str>, sentences: &[&str]) -> Result<Written> {
-        // The answer is primed with the first marker: small models then keep the format.
-        let suffix = format!("{}{}{PRIMER}", article_block(title, sentences), self.tail);
-        let ids = self.generator.encode(&suffix)?;
+        let ids = self
+            .generator
+            .encode(&self.article_part(title, sentences))?;
         let out = self
             .generator
             .generate_after(&self.prefix, &ids, &self.options)?;

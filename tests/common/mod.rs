@@ -83,3 +83,21 @@ pub fn validate_schema(jsonl: &str) {
         assert!(errors.is_empty(), "schema violations {errors:?} in {line}");
     }
 }
+
+/// A tiny random BERT encoder in `dir/all-MiniLM-L6-v2`; returns `dir` for `--models`.
+pub fn tiny_models(dir: &Path) -> String {
+    brief::model::testing::write_tiny_bert(&dir.join("all-MiniLM-L6-v2")).expect("tiny model");
+    dir.display().to_string()
+}
+
+/// A tiny random qwen2 generator GGUF in `dir`; returns its path for `--generator`.
+pub fn tiny_generator(dir: &Path) -> String {
+    use brief::model::tiny::{write_tiny_gguf, TinySpec};
+    let path = dir.join("tiny-qwen2.gguf");
+    let spec = TinySpec {
+        context_length: 8192,
+        ..TinySpec::new("qwen2", 7)
+    };
+    write_tiny_gguf(&path, &spec).expect("tiny gguf");
+    path.display().to_string()
+}
