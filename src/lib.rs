@@ -32,6 +32,7 @@
 //! ```
 
 pub mod batch;
+pub mod bench;
 pub mod config;
 pub mod error;
 pub mod eval;

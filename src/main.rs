@@ -34,6 +34,8 @@ enum Command {
     Segment(SegmentArgs),
     /// Score a results.jsonl against reference summaries: ROUGE, Lead-3, claim fidelity.
     Eval(EvalArgs),
+    /// Measure throughput of the real pipeline at several thread counts.
+    Bench(BenchArgs),
 }
 
 #[derive(Args)]
@@ -63,6 +65,51 @@ struct RunArgs {
     /// Print nothing on stderr.
     #[arg(short, long)]
     quiet: bool,
+    /// Record per-stage milliseconds in every record (makes output differ between runs).
+    #[arg(long)]
+    timings: bool,
+    /// Process every article again instead of skipping those already in
+    /// OUT/results.jsonl with the same content and options.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Folders (searched recursively) or files.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Worker counts to measure, comma-separated.
+    #[arg(short = 'j', long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
+    /// Timed passes over all articles per thread count (the median pass is reported).
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    /// Articles processed untimed on each thread count's pool before measuring.
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the exact generator prompt of every article to DIR, one JSON file each.
+    #[arg(long, value_name = "DIR")]
+    dump_prompts: Option<PathBuf>,
+    /// Write the records of the first pass to DIR/results.jsonl.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Print only the table (no per-pass lines on stderr).
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+}
+
+/// What the pipeline does to each article: shared by `run` and `bench`, so a benchmark
+/// measures exactly the configuration a run would use.
+#[derive(Args)]
+struct PipelineArgs {
     /// Sentences in the extractive summary [default: 4].
     #[arg(long, conflicts_with = "summary_ratio")]
     summary_sentences: Option<usize>,
@@ -82,9 +129,6 @@ struct RunArgs {
     /// must reproduce with the same brief version).
     #[arg(long)]
     no_text: bool,
-    /// Record per-stage milliseconds in every record (makes output differ between runs).
-    #[arg(long)]
-    timings: bool,
     /// Reject articles larger than this many bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_article_bytes: u64,
@@ -110,10 +154,6 @@ struct RunArgs {
     /// parts' summaries (map-reduce) [0 = never].
     #[arg(long, default_value_t = 1500)]
     chunk_words: usize,
-    /// Process every article again instead of skipping those already in
-    /// OUT/results.jsonl with the same content and options.
-    #[arg(long)]
-    force: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -154,6 +194,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Segment(args) => segment(args).map(|()| ExitCode::SUCCESS),
         Command::Eval(args) => eval(args).map(|()| ExitCode::SUCCESS),
+        Command::Bench(args) => bench(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -172,16 +213,16 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-fn config_from(args: &RunArgs) -> Result<Config> {
+fn config_from(args: &PipelineArgs, threads: usize, timings: bool) -> Result<Config> {
     let mut cfg = Config {
         models_dir: args
             .models
             .clone()
             .unwrap_or_else(pipeline::default_models_dir),
-        threads: args.threads,
+        threads,
         max_article_bytes: args.max_article_bytes,
         include_text: !args.no_text,
-        timings: args.timings,
+        timings,
         ..Config::default()
     };
     if let Some(n) = args.summary_sentences {
@@ -225,7 +266,7 @@ fn config_from(args: &RunArgs) -> Result<Config> {
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {
-    let cfg = config_from(&args)?;
+    let cfg = config_from(&args.pipeline, args.threads, args.timings)?;
     let engine = Engine::load(&cfg)?;
     let output = if args.output.as_os_str() == "-" {
         Output::Stdout
@@ -314,6 +355,29 @@ fn stop_on_signals(quiet: bool) -> Result<SignalState> {
         }
     });
     Ok(state)
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    // Records must be identical from pass to pass, so no per-record timings.
+    let cfg = config_from(&args.pipeline, 0, false)?;
+    let engine = Engine::load(&cfg)?;
+    let opts = brief::bench::BenchOptions {
+        inputs: args.inputs,
+        threads: args.threads,
+        repeat: args.repeat,
+        warmup: args.warmup,
+        dump_prompts: args.dump_prompts,
+        output: args.output,
+        progress: !args.quiet,
+    };
+    let report = brief::bench::run(&engine, &opts)?;
+    print!("{}", brief::bench::format_table(&report));
+    std::io::stdout().flush()?;
+    if let Some(path) = args.json {
+        let json = serde_json::to_vec_pretty(&report)?;
+        brief::output::writer::write_atomic(&path, &json)?;
+    }
+    Ok(())
 }
 
 fn segment(args: SegmentArgs) -> Result<()> {

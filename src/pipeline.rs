@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use crate::config::{ClaimsMode, Config, SelectConfig, SummaryLength};
 use crate::error::{ArticleError, ErrorKind, Result};
-use crate::extract::abstractive;
+use crate::extract::abstractive::{self, PromptIds};
 use crate::extract::claims::DUPLICATE_SIMILARITY;
 use crate::extract::generate::Parsed;
 use crate::extract::ground::Source;
@@ -209,32 +209,15 @@ impl Engine {
         let mut generation = None;
         let mut n_parts = None;
         if let Some((ab, _)) = &self.abstractive {
-            let g = self.config.generator.clone().unwrap_or_default();
-            let parts = parts_of(&sentences, g.chunk_words);
-            let feed = |range: std::ops::Range<usize>| -> Vec<&str> {
-                let feed_cfg = SelectConfig {
-                    length: SummaryLength::Sentences(range.len()),
-                    max_words: g.prompt_words,
-                    ..self.config.select.clone()
-                };
-                let emb = emb.rows(range.clone());
-                let title_emb = title_emb.as_deref();
-                select(&emb, title_emb, &info[range.clone()], &feed_cfg)
-                    .iter()
-                    .map(|&i| sentences[range.start + i])
-                    .collect()
-            };
-            let written = if parts.len() > 1 {
-                let feeds: Vec<Vec<&str>> = parts.iter().cloned().map(feed).collect();
+            let feeds = self.feeds(&sentences, &emb, title_emb.as_deref(), &info);
+            let written = if feeds.len() > 1 {
+                n_parts = Some(feeds.len());
                 ab.write_parts(title.as_deref(), &feeds)
             } else {
-                ab.write(title.as_deref(), &feed(0..sentences.len()))
+                ab.write(title.as_deref(), &feeds.concat())
             };
             let mut written =
                 written.map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
-            if parts.len() > 1 {
-                n_parts = Some(parts.len());
-            }
             restore_names(&mut written.parsed, &text);
             lap(&mut ms, "generate");
             let grounded = self.ground(
@@ -308,6 +291,79 @@ impl Engine {
             error: None,
         };
         Ok((record, ms))
+    }
+
+    /// The sentences put in the generator's prompt: the best ones up to the prompt's
+    /// word budget, in document order. One function for [`Self::process`] and
+    /// [`Self::prompt`], so a dumped prompt is the one generation sees.
+    /// What the generator reads: the chosen sentences (about `prompt_words` words, in
+    /// document order) of each part of the article; one part unless the article is
+    /// longer than `chunk_words` (then map-reduce, see [`parts_of`]).
+    fn feeds<'a>(
+        &self,
+        sentences: &[&'a str],
+        emb: &Embeddings,
+        title_emb: Option<&[f32]>,
+        info: &[SentenceInfo],
+    ) -> Vec<Vec<&'a str>> {
+        let g = self.config.generator.clone().unwrap_or_default();
+        parts_of(sentences, g.chunk_words)
+            .into_iter()
+            .map(|range| {
+                let feed_cfg = SelectConfig {
+                    length: SummaryLength::Sentences(range.len()),
+                    max_words: g.prompt_words,
+                    ..self.config.select.clone()
+                };
+                select(
+                    &emb.rows(range.clone()),
+                    title_emb,
+                    &info[range.clone()],
+                    &feed_cfg,
+                )
+                .iter()
+                .map(|&i| sentences[range.start + i])
+                .collect()
+            })
+            .collect()
+    }
+
+    /// The exact prompt the generator receives for `article` (`None` without a
+    /// generator): the same cleaning, segmentation, encoding and sentence choice as
+    /// [`Self::process`], without generating. With `whole_article`, the same prompt
+    /// with every sentence of the article instead of the chosen ones (what a plain
+    /// one-prompt-per-article use of a model would send). For `brief bench --dump-prompts`.
+    pub fn prompt(
+        &self,
+        article: &Article,
+        whole_article: bool,
+    ) -> Result<Option<PromptIds>, ArticleError> {
+        let Some((ab, _)) = &self.abstractive else {
+            return Ok(None);
+        };
+        let cleaned = clean(&article.body, article.title.as_deref());
+        let spans = segment(&cleaned.text);
+        if cleaned.text.trim().is_empty() || spans.is_empty() {
+            return Err(ArticleError::new(ErrorKind::Empty, "no sentences found"));
+        }
+        let title = article.title.clone().or(cleaned.title);
+        let sentences: Vec<&str> = spans
+            .iter()
+            .map(|s| &cleaned.text[s.start..s.end])
+            .collect();
+        let feed = if whole_article {
+            sentences
+        } else {
+            let (emb, title_emb) = self.embed(&sentences, title.as_deref())?;
+            let info: Vec<SentenceInfo> = sentences.iter().map(sentence_info).collect();
+            // A long article's parts are each prompted separately; the dump shows
+            // their sentences in one prompt.
+            self.feeds(&sentences, &emb, title_emb.as_deref(), &info)
+                .concat()
+        };
+        ab.prompt(title.as_deref(), &feed)
+            .map(Some)
+            .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))
     }
 
     /// Ground the generator's summary sentences and claims against the article.

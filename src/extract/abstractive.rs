@@ -102,9 +102,20 @@ pub struct Written {
     pub ms_decode: u64,
 }
 
+/// A full generator prompt (see [`Abstractive::prompt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptIds {
+    /// The prompt as text.
+    pub text: String,
+    /// The prompt as the model's token ids.
+    pub ids: Vec<u32>,
+}
+
 /// A generator ready to write summaries and claims.
 pub struct Abstractive {
     generator: Arc<Generator>,
+    /// Rendered template text before the article (the instruction prefix).
+    head: String,
     prefix: Prefix,
     /// Rendered template text after the article (closing the user turn, opening the
     /// assistant's).
@@ -127,6 +138,7 @@ impl Abstractive {
         let claims_start = generator.encode(CLAIMS_START)?;
         Ok(Abstractive {
             generator,
+            head: head.to_string(),
             prefix,
             tail: tail.to_string(),
             options: GenerateOptions {
@@ -159,6 +171,24 @@ impl Abstractive {
         // The answer is primed with the first marker: small models then keep the format.
         ids.extend(self.generator.encode(&format!("{}{PRIMER}", self.tail))?);
         Ok(ids)
+    }
+
+    /// The prompt text after the shared instruction prefix: the article, the end of
+    /// the user turn and the primed start of the answer.
+    fn article_part(&self, title: Option<&str>, sentences: &[&str]) -> String {
+        format!("{}{}{PRIMER}", article_block(title, sentences), self.tail)
+    }
+
+    /// The whole prompt [`Self::write`] feeds the model for these inputs: the text, and
+    /// the token ids exactly as the model receives them (the instruction prefix's ids,
+    /// then the article part's). For benchmarks and comparisons with other runtimes.
+    pub fn prompt(&self, title: Option<&str>, sentences: &[&str]) -> Result<PromptIds> {
+        let mut ids = self.prefix.ids().to_vec();
+        ids.extend(self.suffix_ids(title, sentences)?);
+        Ok(PromptIds {
+            text: format!("{}{}", self.head, self.article_part(title, sentences)),
+            ids,
+        })
     }
 
     /// Write a summary and claims from the headline and the chosen sentences.

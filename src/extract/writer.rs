@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::error::Result;
-use crate::extract::abstractive::{combine_parts, Abstractive, Written};
+use crate::error::{Error, Result};
+use crate::extract::abstractive::{combine_parts, Abstractive, PromptIds, Written};
 use crate::extract::seq2seq::Seq2SeqAbstractive;
 use crate::model::generator::Generator;
 use crate::model::t5::T5Model;
@@ -56,6 +56,17 @@ impl AbstractiveWriter {
                     .collect::<Result<Vec<_>>>()?;
                 combine_parts(mapped, |partial| s.write(title, partial))
             }
+        }
+    }
+
+    /// The exact prompt the decoder receives (see [`Abstractive::prompt`]); the
+    /// encoder-decoder path has no shared-prefix prompt to show.
+    pub fn prompt(&self, title: Option<&str>, sentences: &[&str]) -> Result<PromptIds> {
+        match self {
+            Self::Decoder(a) => a.prompt(title, sentences),
+            Self::Seq2Seq(_) => Err(Error::Config(
+                "prompt dumps are for decoder (GGUF/llama/qwen2) generators".into(),
+            )),
         }
     }
 
