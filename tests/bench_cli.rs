@@ -169,6 +169,15 @@ fn bench_reports_real_figures_and_dumps_the_prompts_generation_used() {
         let title = rec.title.as_deref().expect("every input has a headline");
         assert!(decoded.contains(title), "{title:?} not in {decoded:?}");
         assert!(d.prompt_text.contains(title));
+        // The whole-article variant carries every sentence, the last one included.
+        let text = rec.text.as_deref().unwrap();
+        let last = rec.sentences.last().unwrap();
+        let whole = g.decode(&d.whole_article_prompt_ids).unwrap();
+        assert!(
+            whole.contains(text[last.start..last.end].trim()),
+            "{whole:?}"
+        );
+        assert!(d.whole_article_prompt_ids.len() >= d.prompt_ids.len());
         titled += 1;
     }
     assert_eq!(titled, 3);
