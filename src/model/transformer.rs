@@ -843,10 +843,17 @@ fn make_linear(
     };
     let keep_quantized = !stored_dense && (format == WeightFormat::Quantized || format.is_mixed());
     let quantized = if keep_quantized {
-        let q = if q.dtype() == GgmlDType::Q5_0 {
-            Arc::new(q5_0_to_q8_0(&q).map_err(wrap)?)
-        } else {
-            q
+        let q = match q.dtype() {
+            GgmlDType::Q5_0 => Arc::new(q5_0_to_q8_0(&q).map_err(wrap)?),
+            // candle 0.11.1 has no SIMD kernel for Q4_1 (scalar `vec_dot_unopt`, 40 % of
+            // a SmolLM2 run): re-quantise to Q8_0, whose AVX kernel it has. 8-bit
+            // steps are finer than the 4-bit ones they encode, so the error is small.
+            GgmlDType::Q4_1 => Arc::new(
+                q.dequantize(&Device::Cpu)
+                    .and_then(|w| QTensor::quantize(&w, GgmlDType::Q8_0))
+                    .map_err(wrap)?,
+            ),
+            _ => q,
         };
         Some(QMatMul::QTensor(q))
     } else {
