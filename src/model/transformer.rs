@@ -1117,8 +1117,11 @@ mod tests {
                     .map(|(x, y)| (x - y).abs())
                     .fold(0f32, f32::max);
                 let scale = b.iter().map(|x| x.abs()).fold(0f32, f32::max);
+                // Our Q4_1 weights are re-quantised to Q8_0 (candle's reference keeps
+                // Q4_1): that costs ~0.7 % of the logit scale; a wrong forward pass
+                // (rotation layout, head grouping, norms) costs far more.
                 assert!(
-                    diff <= 2e-3 * scale,
+                    diff <= 1e-2 * scale,
                     "{arch}: max diff {diff}, scale {scale}"
                 );
             }
