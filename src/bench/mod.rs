@@ -232,7 +232,7 @@ pub fn run(engine: &Engine, opts: &BenchOptions) -> Result<BenchReport> {
 }
 
 /// A read article, or the error record of one that could not be read.
-type Item = std::result::Result<Article, Record>;
+type Item = std::result::Result<Article, Box<Record>>;
 
 /// Find and read every input, in input order (as `brief run` does).
 fn read_all(engine: &Engine, inputs: &[PathBuf]) -> Result<Vec<Item>> {
@@ -244,13 +244,13 @@ fn read_all(engine: &Engine, inputs: &[PathBuf]) -> Result<Vec<Item>> {
     let mut items: Vec<Item> = discovered
         .failures
         .into_iter()
-        .map(|f| Err(Record::failed(f.id, f.source, f.error)))
+        .map(|f| Err(Box::new(Record::failed(f.id, f.source, f.error))))
         .collect();
     for unit in &discovered.units {
         items.extend(
             ingest::read_unit(unit, &opts)
                 .into_iter()
-                .map(|r| r.map_err(|f| Record::failed(f.id, f.source, f.error))),
+                .map(|r| r.map_err(|f| Box::new(Record::failed(f.id, f.source, f.error)))),
         );
     }
     Ok(items)
@@ -261,7 +261,7 @@ fn process(engine: &Engine, item: &Item) -> Done {
     let t = Instant::now();
     let (record, stage_ms) = match item {
         Ok(article) => engine.process(article),
-        Err(record) => (record.clone(), StageMs::new()),
+        Err(record) => ((**record).clone(), StageMs::new()),
     };
     let w = Instant::now();
     // A record always serialises (plain data); an empty line would show as a difference.

@@ -173,7 +173,8 @@ pub fn format_table(r: &BenchReport) -> String {
     };
     let f = |v: f64, d: usize| format!("{v:.d$}");
     row(&mut s, "threads", head);
-    let rows: Vec<(&str, Box<dyn Fn(&ThreadRun) -> String>)> = vec![
+    type Cell<'a> = Box<dyn Fn(&ThreadRun) -> String + 'a>;
+    let rows: Vec<(&str, Cell)> = vec![
         ("wall s (median pass)", Box::new(|t| f(t.wall_seconds, 2))),
         ("articles/s", Box::new(|t| f(t.articles_per_second, 3))),
         ("articles/min", Box::new(|t| f(t.articles_per_minute, 1))),
@@ -206,7 +207,7 @@ pub fn format_table(r: &BenchReport) -> String {
         ),
     ];
     for (label, cell) in &rows {
-        row(&mut s, label, r.runs.iter().map(|t| cell(t)).collect());
+        row(&mut s, label, r.runs.iter().map(cell).collect());
     }
     let _ = writeln!(s);
     let _ = writeln!(
