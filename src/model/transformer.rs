@@ -349,9 +349,7 @@ impl Transformer {
                 .dequantize(&Device::Cpu)
                 .and_then(|t| t.to_vec1::<f32>())
                 .map_err(|e| load_error(path, format!("rope_freqs.weight: {e}")))?;
-            for (f, factor) in inv_freq.iter_mut().zip(factors) {
-                *f /= f64::from(factor);
-            }
+            divide_frequencies(&mut inv_freq, &factors);
         }
         Ok(Transformer {
             cfg,
@@ -732,9 +730,7 @@ impl Transformer {
                 .to_dtype(DType::F32)
                 .and_then(|t| t.to_vec1::<f32>())
                 .map_err(wrap)?;
-            for (f, factor) in inv_freq.iter_mut().zip(factors) {
-                *f /= f64::from(factor);
-            }
+            divide_frequencies(&mut inv_freq, &factors);
         }
         Ok(Transformer {
             cfg,
@@ -797,6 +793,13 @@ fn dense_linear(
         dense,
         bias,
     })
+}
+
+/// Apply per-frequency rotary factors (`rope_freqs.weight`, Llama 3 scaling).
+fn divide_frequencies(inv_freq: &mut [f64], factors: &[f32]) {
+    for (f, &factor) in inv_freq.iter_mut().zip(factors) {
+        *f /= f64::from(factor);
+    }
 }
 
 /// Additive causal mask `(t, pos + t)`: query `i` (absolute position `pos + i`)
