@@ -205,6 +205,11 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<RunReport> {
     }
     writer.push(0, walk_failures)?;
 
+    // Workers take articles in groups decoded together (`Config::batch`), no larger
+    // than an even share of the inputs so that every worker gets some.
+    let group_size = cfg
+        .batch
+        .clamp(1, discovered.units.len().div_ceil(threads).max(1));
     let (tx, rx) = mpsc::sync_channel::<(usize, Option<(Record, Position)>, StageMs)>(threads * 4);
     let units = &discovered.units;
     let write_result: Result<()> = std::thread::scope(|scope| {
@@ -240,23 +245,38 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<RunReport> {
                         .collect()
                 })
                 .enumerate();
+            let mut items = items.peekable();
+            let groups = std::iter::from_fn(move || {
+                let group: Vec<_> = items.by_ref().take(group_size).collect();
+                (!group.is_empty()).then_some(group)
+            });
             pool.install(|| {
-                items.par_bridge().for_each_with(tx, |tx, (idx, work)| {
-                    // Items handed out before a stop are dropped, not started.
+                groups.par_bridge().for_each_with(tx, |tx, group| {
+                    // Groups handed out before a stop are dropped, not started.
                     if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
                         return;
                     }
-                    let (done, ms) = match work {
-                        Work::Article(article, pos) => {
-                            let (record, ms) = engine.process(&article);
-                            (Some((record, pos)), ms)
+                    let articles: Vec<Article> = group
+                        .iter()
+                        .filter_map(|(_, w)| match w {
+                            Work::Article(a, _) => Some(a.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    let mut processed = engine.process_batch(&articles).into_iter();
+                    for (idx, work) in group {
+                        let (done, ms) = match work {
+                            Work::Article(_, pos) => {
+                                let (record, ms) = processed.next().expect("one per article");
+                                (Some((record, pos)), ms)
+                            }
+                            Work::Failed(f, pos) => (Some((engine.failed(f), pos)), StageMs::new()),
+                            Work::Skip => (None, StageMs::new()),
+                        };
+                        // The receiver only disappears after a write error; then stop.
+                        if tx.send((idx, done, ms)).is_err() {
+                            stop.store(true, Ordering::Relaxed);
                         }
-                        Work::Failed(f, pos) => (Some((engine.failed(f), pos)), StageMs::new()),
-                        Work::Skip => (None, StageMs::new()),
-                    };
-                    // The receiver only disappears after a write error; then stop.
-                    if tx.send((idx, done, ms)).is_err() {
-                        stop.store(true, Ordering::Relaxed);
                     }
                 });
             });

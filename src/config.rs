@@ -116,6 +116,10 @@ impl Default for GeneratorConfig {
     }
 }
 
+/// Articles decoded together per worker by default: enough rows per weight pass for
+/// the int8 kernel to be bound by arithmetic rather than memory (see `model::int8`).
+pub const DEFAULT_BATCH: usize = 8;
+
 /// Everything a run needs to know.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
@@ -123,6 +127,9 @@ pub struct Config {
     pub models_dir: PathBuf,
     /// Worker threads (0 = all cores).
     pub threads: usize,
+    /// Articles a worker takes at once and decodes together (one batched forward
+    /// pass per step); 1 = one at a time. Output is the same for any value.
+    pub batch: usize,
     /// Articles larger than this many bytes are rejected with `too_large`.
     pub max_article_bytes: u64,
     /// Whether records carry the cleaned body as `text`.
@@ -148,6 +155,7 @@ impl Default for Config {
         Config {
             models_dir: PathBuf::from("models"),
             threads: 0,
+            batch: DEFAULT_BATCH,
             max_article_bytes: 16 * 1024 * 1024,
             include_text: true,
             timings: false,
@@ -166,13 +174,14 @@ impl Config {
     /// identities, e.g. SHA-256 hashes of the weights) and the record schema version.
     ///
     /// Left out on purpose: the models folder (a path; the models' hashes count), the
-    /// thread count (output is identical for any number of threads), and brief's own
+    /// thread count and batch size (output is identical for any), and brief's own
     /// version (a patch release should not redo a finished batch; use `--force`).
     pub fn output_hash(&self, schema_version: u32, models: &[String]) -> String {
         // Destructured without `..`: a new option must be classified here to compile.
         let Config {
             models_dir: _,
             threads: _,
+            batch: _,
             max_article_bytes,
             include_text,
             timings,
@@ -230,6 +239,7 @@ mod tests {
         let same = Config {
             models_dir: "elsewhere".into(),
             threads: 7,
+            batch: 3,
             ..base.clone()
         };
         assert_eq!(same.output_hash(1, &models), h);

@@ -150,6 +150,10 @@ struct PipelineArgs {
     /// At most this many generated tokens per article.
     #[arg(long, default_value_t = 200)]
     max_new_tokens: usize,
+    /// Articles a worker decodes together (one pass over the weights per step serves
+    /// them all); 1 = one at a time. Output is identical for any value.
+    #[arg(long, default_value_t = brief::config::DEFAULT_BATCH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    batch: usize,
     /// Summarise articles longer than this many words in parts, then from the
     /// parts' summaries (map-reduce) [0 = never].
     #[arg(long, default_value_t = 1500)]
@@ -220,6 +224,7 @@ fn config_from(args: &PipelineArgs, threads: usize, timings: bool) -> Result<Con
             .clone()
             .unwrap_or_else(pipeline::default_models_dir),
         threads,
+        batch: args.batch,
         max_article_bytes: args.max_article_bytes,
         include_text: !args.no_text,
         timings,

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use crate::config::{ClaimsMode, Config, SelectConfig, SummaryLength};
 use crate::error::{ArticleError, ErrorKind, Result};
-use crate::extract::abstractive::{self, PromptIds};
+use crate::extract::abstractive::{self, PromptIds, Written};
 use crate::extract::claims::DUPLICATE_SIMILARITY;
 use crate::extract::generate::Parsed;
 use crate::extract::ground::Source;
@@ -27,7 +27,7 @@ use crate::model::{files, Embedder, Embeddings};
 use crate::output::manifest::ModelFile;
 use crate::output::record::{ModelIds, Stats, Summary, SummarySentence, Support};
 use crate::output::{Record, Status, SCHEMA_VERSION};
-use crate::text::{clean, segment, Span};
+use crate::text::{clean, segment, Removed, Span};
 
 /// Name of the default sentence encoder (a folder under the models directory).
 pub const DEFAULT_ENCODER: &str = "all-MiniLM-L6-v2";
@@ -134,38 +134,88 @@ impl Engine {
     /// and the engine's config hash. Never panics: failures, including panics inside
     /// a stage (bugs), become error records.
     pub fn process(&self, article: &Article) -> (Record, StageMs) {
-        let (mut record, ms) = self.process_unstamped(article);
-        record.content_hash = Some(article.content_hash());
-        record.config_hash = Some(self.config_hash.clone());
-        (record, ms)
+        self.process_batch(std::slice::from_ref(article))
+            .pop()
+            .expect("one record per article")
     }
 
-    fn process_unstamped(&self, article: &Article) -> (Record, StageMs) {
-        match catch_unwind(AssertUnwindSafe(|| self.process_inner(article))) {
-            Ok(Ok(done)) => done,
-            Ok(Err(e)) => (
-                Record::failed(article.id.clone(), article.source.clone(), e),
-                StageMs::new(),
-            ),
-            Err(panic) => {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                let e = ArticleError::new(
-                    ErrorKind::Internal,
-                    format!("internal error (a bug in brief, please report it): {what}"),
-                );
-                (
-                    Record::failed(article.id.clone(), article.source.clone(), e),
-                    StageMs::new(),
-                )
+    /// Process several articles, decoding their generations together: each decode
+    /// step is one batched pass over the weights for all of them (see
+    /// [`crate::model::int8`]), which is where a CPU spends generation time. Every
+    /// record is identical to what [`Self::process`] gives for that article alone
+    /// (test); one failing article fails only its own record. Records come back in
+    /// input order, stamped as in [`Self::process`]. A generation's time is shared
+    /// out evenly between the articles decoded together.
+    pub fn process_batch(&self, articles: &[Article]) -> Vec<(Record, StageMs)> {
+        let prepared: Vec<Result<Prepared, ArticleError>> = articles
+            .iter()
+            .map(|a| guarded(|| self.prepare(a)))
+            .collect();
+        let mut written: Vec<Option<Result<Written, ArticleError>>> =
+            prepared.iter().map(|_| None).collect();
+        let mut generate_ms = vec![0u64; articles.len()];
+        if let Some((ab, _)) = &self.abstractive {
+            // Single-part articles are decoded together; a long article's parts are
+            // already a batch of their own (map-reduce), so it runs alone.
+            let batched: Vec<usize> = (0..articles.len())
+                .filter(|&i| matches!(&prepared[i], Ok(p) if p.feeds.len() == 1))
+                .collect();
+            let clock = Instant::now();
+            let items: Vec<(Option<&str>, Vec<&str>)> = batched
+                .iter()
+                .map(|&i| {
+                    let p = prepared[i].as_ref().expect("filtered");
+                    let feed = p.feeds[0].iter().map(String::as_str).collect();
+                    (p.title.as_deref(), feed)
+                })
+                .collect();
+            let results = match guarded(|| Ok(ab.write_batch(&items))) {
+                Ok(results) => results.into_iter().map(model_error).collect(),
+                Err(e) => vec![Err(e); batched.len()],
+            };
+            let share = clock.elapsed().as_millis() as u64 / batched.len().max(1) as u64;
+            for (&i, result) in batched.iter().zip(results) {
+                written[i] = Some(result);
+                generate_ms[i] = share;
+            }
+            for (i, p) in prepared.iter().enumerate() {
+                if let (Ok(p), None) = (p, &written[i]) {
+                    let clock = Instant::now();
+                    let feeds: Vec<Vec<&str>> = p
+                        .feeds
+                        .iter()
+                        .map(|f| f.iter().map(String::as_str).collect())
+                        .collect();
+                    written[i] = Some(guarded(|| {
+                        model_error(ab.write_parts(p.title.as_deref(), &feeds))
+                    }));
+                    generate_ms[i] = clock.elapsed().as_millis() as u64;
+                }
             }
         }
+        articles
+            .iter()
+            .zip(prepared)
+            .zip(written)
+            .zip(generate_ms)
+            .map(|(((article, p), w), ms)| {
+                let done = p.and_then(|p| guarded(|| self.finish(p, w, ms)));
+                let (mut record, ms) = match done {
+                    Ok(done) => done,
+                    Err(e) => (
+                        Record::failed(article.id.clone(), article.source.clone(), e),
+                        StageMs::new(),
+                    ),
+                };
+                record.content_hash = Some(article.content_hash());
+                record.config_hash = Some(self.config_hash.clone());
+                (record, ms)
+            })
+            .collect()
     }
 
-    fn process_inner(&self, article: &Article) -> Result<(Record, StageMs), ArticleError> {
+    /// The stages before generation.
+    fn prepare(&self, article: &Article) -> Result<Prepared, ArticleError> {
         let mut ms = StageMs::new();
         let mut clock = Instant::now();
         let mut lap = |ms: &mut StageMs, stage: &str| {
@@ -199,7 +249,56 @@ impl Engine {
         lap(&mut ms, "select");
         let claims = find_claims(&text, &spans, &emb, &self.config.claims);
         lap(&mut ms, "claims");
+        let feeds = if self.abstractive.is_some() {
+            self.feeds(&sentences, &emb, title_emb.as_deref(), &info)
+                .into_iter()
+                .map(|f| f.into_iter().map(str::to_string).collect())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Prepared {
+            id: article.id.clone(),
+            source: article.source.clone(),
+            published: article.published.clone(),
+            url: article.url.clone(),
+            byline: article.byline.clone().or(cleaned.byline),
+            text,
+            spans,
+            title,
+            removed: cleaned.removed,
+            emb,
+            chosen,
+            claims,
+            feeds,
+            ms,
+        })
+    }
 
+    /// Ground what the generator wrote (if it ran) and assemble the record.
+    fn finish(
+        &self,
+        p: Prepared,
+        written: Option<Result<Written, ArticleError>>,
+        generate_ms: u64,
+    ) -> Result<(Record, StageMs), ArticleError> {
+        let Prepared {
+            id,
+            source,
+            published,
+            url,
+            text,
+            spans,
+            title,
+            byline,
+            removed,
+            emb,
+            chosen,
+            claims,
+            feeds,
+            mut ms,
+        } = p;
+        let sentences: Vec<&str> = spans.iter().map(|s| &text[s.start..s.end]).collect();
         let mut summary = extractive_summary(&sentences, &chosen);
         let mut warnings = Vec::new();
         let mut claims = match self.config.claims_mode {
@@ -207,19 +306,16 @@ impl Engine {
             _ => claims,
         };
         let mut generation = None;
-        let mut n_parts = None;
-        if let Some((ab, _)) = &self.abstractive {
-            let feeds = self.feeds(&sentences, &emb, title_emb.as_deref(), &info);
-            let written = if feeds.len() > 1 {
-                n_parts = Some(feeds.len());
-                ab.write_parts(title.as_deref(), &feeds)
-            } else {
-                ab.write(title.as_deref(), &feeds.concat())
-            };
-            let mut written =
-                written.map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
+        let n_parts = (feeds.len() > 1).then_some(feeds.len());
+        if let Some(written) = written {
+            let mut written = written?;
+            let clock = Instant::now();
             restore_names(&mut written.parsed, &text);
-            lap(&mut ms, "generate");
+            ms.insert(
+                "generate".into(),
+                generate_ms + clock.elapsed().as_millis() as u64,
+            );
+            let clock = Instant::now();
             let grounded = self.ground(
                 &text,
                 &spans,
@@ -228,7 +324,7 @@ impl Engine {
                 title.as_deref(),
                 &written.parsed,
             )?;
-            lap(&mut ms, "ground");
+            ms.insert("ground".into(), clock.elapsed().as_millis() as u64);
             warnings.extend(written.parsed.warnings.iter().cloned());
             if grounded.summary.is_empty() {
                 warnings.push(
@@ -268,18 +364,18 @@ impl Engine {
         };
         let record = Record {
             schema_version: SCHEMA_VERSION,
-            id: article.id.clone(),
-            source: article.source.clone(),
+            id,
+            source,
             status: Status::Ok,
             content_hash: None,
             config_hash: None,
             title,
-            byline: article.byline.clone().or(cleaned.byline),
-            published: article.published.clone(),
-            url: article.url.clone(),
+            byline,
+            published,
+            url,
             text: self.config.include_text.then_some(text.clone()),
             sentences: spans,
-            removed: cleaned.removed,
+            removed,
             summary: Some(summary),
             claims,
             stats: Some(stats),
@@ -482,6 +578,46 @@ impl Engine {
     }
 }
 
+/// An article after the stages before generation, waiting for its generation.
+struct Prepared {
+    id: String,
+    source: String,
+    published: Option<String>,
+    url: Option<String>,
+    byline: Option<String>,
+    text: String,
+    spans: Vec<Span>,
+    title: Option<String>,
+    removed: Vec<Removed>,
+    emb: Embeddings,
+    chosen: Vec<usize>,
+    /// Extractive claims.
+    claims: Vec<Claim>,
+    /// What the generator reads, per part (empty without a generator).
+    feeds: Vec<Vec<String>>,
+    ms: StageMs,
+}
+
+/// Run `f`, turning a panic (a bug) into an `internal` error.
+fn guarded<T>(f: impl FnOnce() -> Result<T, ArticleError>) -> Result<T, ArticleError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(ArticleError::new(
+            ErrorKind::Internal,
+            format!("internal error (a bug in brief, please report it): {what}"),
+        ))
+    })
+}
+
+/// A generator failure as the article's `model` error.
+fn model_error(r: Result<Written>) -> Result<Written, ArticleError> {
+    r.map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))
+}
+
 /// Grounded generator output of one article.
 #[derive(Default)]
 struct Grounded {
@@ -585,5 +721,70 @@ mod tests {
         let sentences = vec![s, long.as_str(), s];
         let parts = parts_of(&sentences, 20);
         assert!(parts.contains(&(1..2)), "{parts:?}");
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+    use crate::config::GeneratorConfig;
+    use crate::model::testing::write_tiny_bert;
+    use crate::model::tiny::{write_tiny_gguf, TinySpec};
+
+    #[test]
+    fn articles_decoded_together_get_the_records_they_get_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tiny_bert(&dir.path().join(DEFAULT_ENCODER)).unwrap();
+        let gguf = dir.path().join("g.gguf");
+        let spec = TinySpec {
+            context_length: 4096,
+            ..TinySpec::new("qwen2", 3)
+        };
+        write_tiny_gguf(&gguf, &spec).unwrap();
+        let config = Config {
+            models_dir: dir.path().to_path_buf(),
+            generator: Some(GeneratorConfig {
+                model: gguf.display().to_string(),
+                max_new_tokens: 16,
+                ..GeneratorConfig::default()
+            }),
+            claims_mode: ClaimsMode::Both,
+            ..Config::default()
+        };
+        let engine = Engine::load(&config).unwrap();
+        let bodies = [
+            "The cat sat on the mat. A dog ran to the park.",
+            "News today: the big red house is in the park. It said so in a report.",
+            "",
+            "A small dog sat. The cat ran to the house and the mat is red.",
+            "The report said the park is big. The dog and the cat sat today. It ran.",
+        ];
+        let articles: Vec<Article> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, b)| Article::from_body(format!("a{i}.txt"), b.to_string()))
+            .collect();
+        let line = |r: &Record| serde_json::to_string(r).unwrap();
+        let alone: Vec<String> = articles
+            .iter()
+            .map(|a| line(&engine.process(a).0))
+            .collect();
+        let together: Vec<String> = engine
+            .process_batch(&articles)
+            .iter()
+            .map(|(r, _)| line(r))
+            .collect();
+        assert_eq!(together, alone);
+        // The generator ran for the good articles and the empty one failed alone.
+        let records: Vec<Record> = engine
+            .process_batch(&articles)
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        assert_eq!(records[2].status, Status::Error);
+        for (i, r) in records.iter().enumerate().filter(|(i, _)| *i != 2) {
+            let stats = r.stats.as_ref().unwrap();
+            assert!(stats.generated_tokens.unwrap() > 0, "article {i}");
+        }
     }
 }

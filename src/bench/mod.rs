@@ -147,12 +147,22 @@ pub fn run(engine: &Engine, opts: &BenchOptions) -> Result<BenchReport> {
         for (k, pool) in pools.iter().enumerate() {
             if pass == 0 && opts.warmup > 0 {
                 let n = opts.warmup.min(items.len());
-                pool.install(|| items[..n].par_iter().for_each(|i| drop(process(engine, i))));
+                let group = group_size(engine, n, pool.current_num_threads());
+                pool.install(|| {
+                    items[..n]
+                        .par_chunks(group)
+                        .for_each(|c| drop(process(engine, c)))
+                });
             }
             rss_reset &= machine::reset_peak_rss();
             let t = Instant::now();
-            let done: Vec<Done> =
-                pool.install(|| items.par_iter().map(|i| process(engine, i)).collect());
+            let group = group_size(engine, items.len(), pool.current_num_threads());
+            let done: Vec<Done> = pool.install(|| {
+                items
+                    .par_chunks(group)
+                    .flat_map_iter(|c| process(engine, c))
+                    .collect()
+            });
             let wall = t.elapsed().as_secs_f64();
             let g = &mut gathered[k];
             g.peak_rss = g.peak_rss.max(machine::peak_rss_bytes());
@@ -256,13 +266,38 @@ fn read_all(engine: &Engine, inputs: &[PathBuf]) -> Result<Vec<Item>> {
     Ok(items)
 }
 
-/// Process and serialise one article, timing both.
-fn process(engine: &Engine, item: &Item) -> Done {
+/// Articles per worker group: the engine's batch size, but no more than an even
+/// share of the items, as `brief run` does.
+fn group_size(engine: &Engine, items: usize, threads: usize) -> usize {
+    engine
+        .config()
+        .batch
+        .clamp(1, items.div_ceil(threads.max(1)).max(1))
+}
+
+/// Process a group of articles (decoded together) and serialise each record,
+/// timing both; an article's latency is its group's.
+fn process(engine: &Engine, items: &[Item]) -> Vec<Done> {
     let t = Instant::now();
-    let (record, stage_ms) = match item {
-        Ok(article) => engine.process(article),
-        Err(record) => ((**record).clone(), StageMs::new()),
-    };
+    let articles: Vec<Article> = items
+        .iter()
+        .filter_map(|i| i.as_ref().ok().cloned())
+        .collect();
+    let mut processed = engine.process_batch(&articles).into_iter();
+    let results: Vec<(Record, StageMs)> = items
+        .iter()
+        .map(|item| match item {
+            Ok(_) => processed.next().expect("one record per article"),
+            Err(record) => ((**record).clone(), StageMs::new()),
+        })
+        .collect();
+    results
+        .into_iter()
+        .map(|(record, stage_ms)| serialise(record, stage_ms, t))
+        .collect()
+}
+
+fn serialise(record: Record, stage_ms: StageMs, t: Instant) -> Done {
     let w = Instant::now();
     // A record always serialises (plain data); an empty line would show as a difference.
     let line = serde_json::to_string(&record).unwrap_or_default();

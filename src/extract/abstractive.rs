@@ -200,6 +200,29 @@ impl Abstractive {
         Ok(written(out))
     }
 
+    /// Write several articles (headline, chosen sentences), decoding them together:
+    /// one batched forward pass per step. Each result equals [`Self::write`] of that
+    /// article alone (the int8 kernel computes each row the same whatever the
+    /// batch; test). If the batch fails as a whole, every article is written alone,
+    /// so one bad article cannot fail the others.
+    pub fn write_batch(&self, items: &[(Option<&str>, Vec<&str>)]) -> Vec<Result<Written>> {
+        if items.len() < 2 {
+            return items.iter().map(|(t, s)| self.write(*t, s)).collect();
+        }
+        let batch = items
+            .iter()
+            .map(|(t, s)| self.suffix_ids(*t, s))
+            .collect::<Result<Vec<_>>>()
+            .and_then(|suffixes| {
+                self.generator
+                    .generate_batch_after(&self.prefix, &suffixes, &self.options)
+            });
+        match batch {
+            Ok(out) => out.into_iter().map(|g| Ok(written(g))).collect(),
+            Err(_) => items.iter().map(|(t, s)| self.write(*t, s)).collect(),
+        }
+    }
+
     /// Map-reduce for a long article: one generation per part (the parts' chosen
     /// sentences, decoded together in one batch), then one over the parts'
     /// summaries. The summary comes from that last pass; the claims are the parts'

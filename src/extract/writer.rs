@@ -44,6 +44,15 @@ impl AbstractiveWriter {
         }
     }
 
+    /// Several articles at once (see [`Abstractive::write_batch`]); the
+    /// encoder-decoder model writes them one after another.
+    pub fn write_batch(&self, items: &[(Option<&str>, Vec<&str>)]) -> Vec<Result<Written>> {
+        match self {
+            Self::Decoder(a) => a.write_batch(items),
+            Self::Seq2Seq(s) => items.iter().map(|(t, p)| s.write(*t, p)).collect(),
+        }
+    }
+
     /// Map-reduce for a long article (see [`Abstractive::write_parts`]); the
     /// encoder-decoder model writes its parts one after another.
     pub fn write_parts(&self, title: Option<&str>, parts: &[Vec<&str>]) -> Result<Written> {

@@ -11,7 +11,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use candle_core::quantized::GgmlDType;
 use tokenizers::Tokenizer;
 
 use super::chat::{ChatMessage, ChatTemplate};
@@ -21,21 +20,17 @@ use super::sampling::{apply_repetition_penalty, Sampler, Sampling};
 use super::transformer::{KvCache, Transformer, WeightFormat};
 use crate::error::{ArticleError, Error, ErrorKind, Result};
 
-/// Bytes allowed for a dense copy of the projection weights, kept for prefill next
-/// to the quantised weights used for decode: an f32 copy when it fits
-/// ([`WeightFormat::QuantizedAndF32`]), else an f16 one
-/// ([`WeightFormat::QuantizedAndF16`]), else none. 1 GB keeps the default
-/// Qwen2.5-0.5B under 1.5 GB resident with an f16 copy (f32 would need 1.4 GB
-/// for a prefill about 25 % faster).
+/// Bytes allowed for f32 weights when loading a float (HF safetensors) checkpoint:
+/// f32 when they fit, else f16. GGUF models load as [`WeightFormat::Int8`].
 pub const DEFAULT_DENSE_BUDGET_BYTES: u64 = 1_000_000_000;
 
 /// Options for [`Generator::load_with`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadOptions {
-    /// Weight representation; `None` picks one from the model size
-    /// (see [`DEFAULT_DENSE_BUDGET_BYTES`]).
+    /// Weight representation; `None`: [`WeightFormat::Int8`] for GGUF files, for
+    /// float checkpoints one from the model size (see [`DEFAULT_DENSE_BUDGET_BYTES`]).
     pub weight_format: Option<WeightFormat>,
-    /// Byte budget for the dense prefill copy when `weight_format` is `None`.
+    /// Byte budget for f32 weights of float checkpoints when `weight_format` is `None`.
     pub dense_budget_bytes: u64,
 }
 
@@ -164,9 +159,9 @@ impl Generator {
         }
         let gguf = GgufFile::open(path)?;
         let facts = gguf.facts()?;
-        let weight_format = options
-            .weight_format
-            .unwrap_or_else(|| auto_format(&gguf, options.dense_budget_bytes));
+        // Int8 by default: one 8-bit copy serves prefill and batched decode (see
+        // `model::int8` for the measurements behind it).
+        let weight_format = options.weight_format.unwrap_or(WeightFormat::Int8);
         let model = match facts.architecture.as_str() {
             "llama" | "qwen2" => Transformer::load(&gguf, weight_format)?,
             // candle-transformers 0.11.1 has `quantized_gemma3`, but its MLP uses
@@ -591,26 +586,6 @@ impl Sequence {
     }
 }
 
-/// Quantised decode plus the widest dense prefill copy that fits the budget.
-fn auto_format(gguf: &GgufFile, budget: u64) -> WeightFormat {
-    let f32_bytes: u64 = gguf
-        .tensor_names()
-        // Layer weights only: the output projection always sees one row and stays
-        // quantised, embeddings are looked up row by row.
-        .filter(|n| n.starts_with("blk."))
-        .filter_map(|n| gguf.tensor_info(n))
-        .filter(|i| !matches!(i.ggml_dtype, GgmlDType::F32))
-        .map(|i| i.shape.elem_count() as u64 * 4)
-        .sum();
-    if f32_bytes <= budget {
-        WeightFormat::QuantizedAndF32
-    } else if f32_bytes / 2 <= budget {
-        WeightFormat::QuantizedAndF16
-    } else {
-        WeightFormat::Quantized
-    }
-}
-
 #[allow(dead_code)]
 fn _assert_send_sync() {
     fn is<T: Send + Sync>() {}
@@ -651,12 +626,13 @@ mod tests {
         }
     }
 
-    const FORMATS: [WeightFormat; 5] = [
+    const FORMATS: [WeightFormat; 6] = [
         WeightFormat::Quantized,
         WeightFormat::F32,
         WeightFormat::F16,
         WeightFormat::QuantizedAndF32,
         WeightFormat::QuantizedAndF16,
+        WeightFormat::Int8,
     ];
 
     #[test]
@@ -669,7 +645,7 @@ mod tests {
             // <|endoftext|> and <|im_end|> both end a turn.
             assert_eq!(g.end_of_turn_ids(), &[0, 2]);
             assert_eq!(g.context_length(), 128);
-            assert_eq!(g.weight_format(), WeightFormat::QuantizedAndF32);
+            assert_eq!(g.weight_format(), WeightFormat::Int8);
 
             let prompt = g.chat_prompt(&[ChatMessage::user("the world")]).unwrap();
             assert_eq!(
@@ -808,6 +784,7 @@ mod tests {
             WeightFormat::Quantized,
             WeightFormat::F16,
             WeightFormat::QuantizedAndF32,
+            WeightFormat::Int8,
         ] {
             let other = logits(format);
             let diff = exact

@@ -7,6 +7,7 @@ pub mod generator;
 pub mod gguf;
 pub mod gguf_tokenizer;
 pub mod hf;
+pub mod int8;
 pub mod sampling;
 pub mod t5;
 pub mod testing;

@@ -10,7 +10,8 @@
 //! - each projection can keep its quantised form, a dense f32/f16 copy, or both
 //!   (dense for multi-token prefill, where gemm is far faster than candle's
 //!   row-at-a-time quantised matmul; quantised for single-token decode, where
-//!   memory bandwidth dominates);
+//!   memory bandwidth dominates), or 8-bit blocks for brief's own int8 kernel,
+//!   which serves prefill and batched decode with one copy (the default for GGUF);
 //! - grouped-query attention without materialising repeated K/V, a preallocated
 //!   cache written in place, prefill in chunks to bound attention memory, and
 //!   every shape checked against the config at load time.
@@ -21,6 +22,7 @@ use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, Tensor};
 
 use super::gguf::{load_error, GgufFile};
+use super::int8::Int8Matrix;
 use crate::error::{Error, Result};
 
 /// How projection weights are held in memory.
@@ -37,6 +39,11 @@ pub enum WeightFormat {
     /// Quantised for single-token decode plus f16 for multi-token prefill: about
     /// half the memory of [`WeightFormat::QuantizedAndF32`] for a slower prefill.
     QuantizedAndF16,
+    /// Every projection as 8-bit blocks run by brief's own int8 kernel
+    /// ([`super::int8`]), for prefill and batched decode alike: about 1.1 bytes
+    /// per weight and no dense copy. Q8_0 and Q5_0 weights carry over exactly,
+    /// others (Q4_K, Q6_K, Q4_1, …) are re-quantised once at load.
+    Int8,
 }
 
 impl WeightFormat {
@@ -200,6 +207,8 @@ impl TransformerConfig {
 struct Linear {
     quantized: Option<QMatMul>,
     dense: Option<Tensor>,
+    /// When present, the only representation used.
+    int8: Option<Int8Matrix>,
     bias: Option<Tensor>,
 }
 
@@ -218,6 +227,7 @@ impl Linear {
 
     fn forward_with(&self, x: &Tensor, prefer_quantized: bool) -> candle_core::Result<Tensor> {
         let y = match (&self.quantized, &self.dense) {
+            _ if self.int8.is_some() => int8_matmul(self.int8.as_ref().expect("checked"), x)?,
             (Some(q), Some(_)) if prefer_quantized => candle_core::Module::forward(q, x)?,
             (_, Some(w)) => dense_matmul(x, w)?,
             (Some(q), None) => candle_core::Module::forward(q, x)?,
@@ -228,6 +238,12 @@ impl Linear {
             None => Ok(y),
         }
     }
+}
+
+fn int8_matmul(w: &Int8Matrix, x: &Tensor) -> candle_core::Result<Tensor> {
+    let m = x.dim(0)?;
+    let values = x.flatten_all()?.to_vec1::<f32>()?;
+    Tensor::from_vec(w.matmul(&values, m), (m, w.rows()), &Device::Cpu)
 }
 
 fn dense_matmul(x: &Tensor, w: &Tensor) -> candle_core::Result<Tensor> {
@@ -716,9 +732,14 @@ impl Transformer {
             Some(w) => Arc::new(to_table(&w, embd_dtype).map_err(wrap)?),
             None => embedding.clone(),
         };
+        let int8 = match format {
+            WeightFormat::Int8 => Int8Matrix::from_qtensor(&table).map_err(wrap)?,
+            _ => None,
+        };
         let output = Linear {
-            quantized: Some(QMatMul::QTensor(table)),
+            quantized: int8.is_none().then(|| QMatMul::QTensor(table)),
             dense: None,
+            int8,
             bias: None,
         };
         let half = cfg.head_dim / 2;
@@ -750,7 +771,10 @@ fn dense_table_dtype(format: WeightFormat, row_len: usize) -> GgmlDType {
     match format {
         WeightFormat::F32 => GgmlDType::F32,
         WeightFormat::F16 => GgmlDType::F16,
-        WeightFormat::Quantized | WeightFormat::QuantizedAndF32 | WeightFormat::QuantizedAndF16 => {
+        WeightFormat::Quantized
+        | WeightFormat::QuantizedAndF32
+        | WeightFormat::QuantizedAndF16
+        | WeightFormat::Int8 => {
             if row_len.is_multiple_of(GgmlDType::Q8_0.block_size()) {
                 GgmlDType::Q8_0
             } else {
@@ -770,11 +794,22 @@ fn dense_linear(
     bias: Option<Tensor>,
     format: WeightFormat,
 ) -> candle_core::Result<Linear> {
+    let whole_blocks = w.dim(1)?.is_multiple_of(GgmlDType::Q8_0.block_size());
+    let w32 = w.to_dtype(DType::F32)?;
+    if format == WeightFormat::Int8 && whole_blocks {
+        let (rows, cols) = w32.dims2()?;
+        let values = w32.flatten_all()?.to_vec1::<f32>()?;
+        return Ok(Linear {
+            quantized: None,
+            dense: None,
+            int8: Some(Int8Matrix::quantize(&values, rows, cols)),
+            bias,
+        });
+    }
     let quantize = matches!(
         format,
         WeightFormat::Quantized | WeightFormat::QuantizedAndF32
-    ) && w.dim(1)?.is_multiple_of(GgmlDType::Q8_0.block_size());
-    let w32 = w.to_dtype(DType::F32)?;
+    ) && whole_blocks;
     let quantized = if quantize {
         Some(QMatMul::QTensor(Arc::new(QTensor::quantize(
             &w32,
@@ -791,6 +826,7 @@ fn dense_linear(
     Ok(Linear {
         quantized,
         dense,
+        int8: None,
         bias,
     })
 }
@@ -823,6 +859,20 @@ fn make_linear(
     path: &std::path::Path,
 ) -> Result<Linear> {
     let wrap = |e: candle_core::Error| load_error(path, format!("cannot prepare weights: {e}"));
+    if format == WeightFormat::Int8 {
+        let q8 = match q.dtype() {
+            GgmlDType::Q5_0 => Arc::new(q5_0_to_q8_0(&q).map_err(wrap)?),
+            _ => q.clone(),
+        };
+        if let Some(m) = Int8Matrix::from_qtensor(&q8).map_err(wrap)? {
+            return Ok(Linear {
+                quantized: None,
+                dense: None,
+                int8: Some(m),
+                bias,
+            });
+        }
+    }
     // Float tensors in the file are dense already; candle's QMatMul would
     // dequantise them anyway.
     let stored_dense = matches!(q.dtype(), GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16);
@@ -832,7 +882,7 @@ fn make_linear(
         q.dtype(),
         GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q5_1
     ) && q.shape().dims().last().is_some_and(|k| (k / 32) % 2 == 1);
-    let format = if odd_blocks {
+    let format = if odd_blocks || format == WeightFormat::Int8 {
         WeightFormat::F32
     } else {
         format
@@ -865,6 +915,7 @@ fn make_linear(
     Ok(Linear {
         quantized,
         dense,
+        int8: None,
         bias,
     })
 }
