@@ -1,5 +1,6 @@
 //! criterion benches of the hot paths, so regressions show: cleaning and segmenting
-//! an article, one encoder batch, one decode step. Tiny in-process models always;
+//! an article, one encoder batch, the int8 matrix product at decode and prefill
+//! batch sizes, one decode step. Tiny in-process models always;
 //! the real ones too when the models folder (`BRIEF_MODELS`, else `./models`) has them.
 //!
 //! `cargo bench --bench hot_paths` (set `RAYON_NUM_THREADS=1 CANDLE_NUM_THREADS=1`
@@ -12,6 +13,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 
 use brief::model::encoder::{BertEncoder, EncoderOptions};
 use brief::model::gguf::GgufFile;
+use brief::model::int8::Int8Matrix;
 use brief::model::transformer::{Transformer, WeightFormat};
 use brief::model::Embedder;
 use brief::text::{clean, segment};
@@ -75,11 +77,33 @@ fn encoder(c: &mut Criterion) {
     }
 }
 
+/// The int8 product on Qwen2.5-0.5B's FFN shape (4864 × 896) for 1 row (one decode
+/// step), 8 rows (a decode step of a group of articles) and 64 rows (prefill):
+/// multiply-accumulates per second show whether it is bound by memory or arithmetic.
+fn int8_matmul(c: &mut Criterion) {
+    let (n, k) = (4864, 896);
+    let fill = |len: usize, seed: usize| -> Vec<f32> {
+        (0..len)
+            .map(|i| ((i * seed) % 1000) as f32 / 500.0 - 1.0)
+            .collect()
+    };
+    let w = Int8Matrix::quantize(&fill(n * k, 7919), n, k);
+    let mut g = c.benchmark_group("int8-matmul");
+    for m in [1, 8, 64] {
+        let x = fill(m * k, 104729);
+        g.throughput(Throughput::Elements((m * n * k) as u64));
+        g.bench_function(format!("4864x896/rows-{m}"), |b| {
+            b.iter(|| w.matmul(black_box(&x), m))
+        });
+    }
+    g.finish();
+}
+
 /// One decode step (a single token through the model with a 300-token context), the
-/// unit of generation cost. Quantized weights: the format decode runs on.
+/// unit of generation cost, in the format generators load with.
 fn decode_step(c: &mut Criterion, name: &str, path: &Path) {
     let gguf = GgufFile::open(path).expect("gguf");
-    let model = Transformer::load(&gguf, WeightFormat::Quantized).expect("model");
+    let model = Transformer::load(&gguf, WeightFormat::Int8).expect("model");
     let context = model.config().context_length.min(300);
     let prompt: Vec<u32> = (0..context as u32).map(|i| 3 + i % 200).collect();
     let mut cache = model.new_cache(context + 8).expect("cache");
@@ -116,6 +140,6 @@ fn generator(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = text_paths, encoder, generator
+    targets = text_paths, encoder, int8_matmul, generator
 }
 criterion_main!(benches);
