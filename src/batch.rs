@@ -205,11 +205,8 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<RunReport> {
     }
     writer.push(0, walk_failures)?;
 
-    // Workers take articles in groups decoded together (`Config::batch`), no larger
-    // than an even share of the inputs so that every worker gets some.
-    let group_size = cfg
-        .batch
-        .clamp(1, discovered.units.len().div_ceil(threads).max(1));
+    // Workers take articles in groups decoded together (`Config::group_size`).
+    let group_size = cfg.group_size(discovered.units.len(), threads);
     let (tx, rx) = mpsc::sync_channel::<(usize, Option<(Record, Position)>, StageMs)>(threads * 4);
     let units = &discovered.units;
     let write_result: Result<()> = std::thread::scope(|scope| {

@@ -147,7 +147,7 @@ pub fn run(engine: &Engine, opts: &BenchOptions) -> Result<BenchReport> {
         for (k, pool) in pools.iter().enumerate() {
             if pass == 0 && opts.warmup > 0 {
                 let n = opts.warmup.min(items.len());
-                let group = group_size(engine, n, pool.current_num_threads());
+                let group = engine.config().group_size(n, pool.current_num_threads());
                 pool.install(|| {
                     items[..n]
                         .par_chunks(group)
@@ -156,7 +156,9 @@ pub fn run(engine: &Engine, opts: &BenchOptions) -> Result<BenchReport> {
             }
             rss_reset &= machine::reset_peak_rss();
             let t = Instant::now();
-            let group = group_size(engine, items.len(), pool.current_num_threads());
+            let group = engine
+                .config()
+                .group_size(items.len(), pool.current_num_threads());
             let done: Vec<Done> = pool.install(|| {
                 items
                     .par_chunks(group)
@@ -264,15 +266,6 @@ fn read_all(engine: &Engine, inputs: &[PathBuf]) -> Result<Vec<Item>> {
         );
     }
     Ok(items)
-}
-
-/// Articles per worker group: the engine's batch size, but no more than an even
-/// share of the items, as `brief run` does.
-fn group_size(engine: &Engine, items: usize, threads: usize) -> usize {
-    engine
-        .config()
-        .batch
-        .clamp(1, items.div_ceil(threads.max(1)).max(1))
 }
 
 /// Process a group of articles (decoded together) and serialise each record,
