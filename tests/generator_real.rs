@@ -245,6 +245,7 @@ fn measure_speed() {
         WeightFormat::F32,
         WeightFormat::F16,
         WeightFormat::QuantizedAndF32,
+        WeightFormat::Int8,
     ];
     let only = std::env::var("MEASURE_FORMAT").ok();
     for (rel, case_name) in [

@@ -125,8 +125,16 @@ fn seed_article_with_the_default_generator() {
     let text = r.text.as_deref().unwrap();
     let summary = r.summary.as_ref().unwrap();
     assert_eq!(summary.method, "abstractive", "{:?}", r.warnings);
-    assert!(summary.text.contains("Putin"), "{}", summary.text);
-    assert!(summary.text.contains("North Korea"), "{}", summary.text);
+    // The story is about both countries. Which words a 0.5B model picks is fragile:
+    // llama.cpp on the same prompt and GGUF names neither Putin nor Kim in its
+    // summary, so the test asks for the countries, not for particular names.
+    let names_one = |words: &[&str]| words.iter().any(|w| summary.text.contains(w));
+    assert!(names_one(&["North Korea", "Pyongyang"]), "{}", summary.text);
+    assert!(
+        names_one(&["Russia", "Moscow", "Kremlin", "Putin"]),
+        "{}",
+        summary.text
+    );
     for n in numbers(&summary.text) {
         assert!(
             text.contains(&n),
