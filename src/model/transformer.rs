@@ -213,6 +213,16 @@ struct Linear {
 }
 
 impl Linear {
+    /// A projection held only as 8-bit blocks.
+    fn int8(weights: Int8Matrix, bias: Option<Tensor>) -> Self {
+        Linear {
+            quantized: None,
+            dense: None,
+            int8: Some(weights),
+            bias,
+        }
+    }
+
     /// Prompt rows use the dense copy when there is one, a single row the quantised
     /// weights (a matrix-vector product is bound by memory, where they are smaller).
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
@@ -226,12 +236,12 @@ impl Linear {
     }
 
     fn forward_with(&self, x: &Tensor, prefer_quantized: bool) -> candle_core::Result<Tensor> {
-        let y = match (&self.quantized, &self.dense) {
-            _ if self.int8.is_some() => int8_matmul(self.int8.as_ref().expect("checked"), x)?,
-            (Some(q), Some(_)) if prefer_quantized => candle_core::Module::forward(q, x)?,
-            (_, Some(w)) => dense_matmul(x, w)?,
-            (Some(q), None) => candle_core::Module::forward(q, x)?,
-            (None, None) => candle_core::bail!("projection without weights"),
+        let y = match (&self.int8, &self.quantized, &self.dense) {
+            (Some(w), _, _) => int8_matmul(w, x)?,
+            (None, Some(q), Some(_)) if prefer_quantized => candle_core::Module::forward(q, x)?,
+            (None, _, Some(w)) => dense_matmul(x, w)?,
+            (None, Some(q), None) => candle_core::Module::forward(q, x)?,
+            (None, None, None) => candle_core::bail!("projection without weights"),
         };
         match &self.bias {
             Some(b) => y.broadcast_add(b),
@@ -736,11 +746,14 @@ impl Transformer {
             WeightFormat::Int8 => Int8Matrix::from_qtensor(&table).map_err(wrap)?,
             _ => None,
         };
-        let output = Linear {
-            quantized: int8.is_none().then(|| QMatMul::QTensor(table)),
-            dense: None,
-            int8,
-            bias: None,
+        let output = match int8 {
+            Some(m) => Linear::int8(m, None),
+            None => Linear {
+                quantized: Some(QMatMul::QTensor(table)),
+                dense: None,
+                int8: None,
+                bias: None,
+            },
         };
         let half = cfg.head_dim / 2;
         let mut inv_freq: Vec<f64> = (0..half)
@@ -799,12 +812,10 @@ fn dense_linear(
     if format == WeightFormat::Int8 && whole_blocks {
         let (rows, cols) = w32.dims2()?;
         let values = w32.flatten_all()?.to_vec1::<f32>()?;
-        return Ok(Linear {
-            quantized: None,
-            dense: None,
-            int8: Some(Int8Matrix::quantize(&values, rows, cols)),
+        return Ok(Linear::int8(
+            Int8Matrix::quantize(&values, rows, cols),
             bias,
-        });
+        ));
     }
     let quantize = matches!(
         format,
@@ -865,12 +876,7 @@ fn make_linear(
             _ => q.clone(),
         };
         if let Some(m) = Int8Matrix::from_qtensor(&q8).map_err(wrap)? {
-            return Ok(Linear {
-                quantized: None,
-                dense: None,
-                int8: Some(m),
-                bias,
-            });
+            return Ok(Linear::int8(m, bias));
         }
     }
     // Float tensors in the file are dense already; candle's QMatMul would
