@@ -129,10 +129,10 @@ fn generator(c: &mut Criterion) {
     write_tiny_gguf(&path, &spec).expect("tiny gguf");
     decode_step(c, "tiny", &path);
     let models = brief::model::files::models_dir();
-    for (short, dir, file) in brief::extract::abstractive::KNOWN_GENERATORS {
-        let real = models.join(dir).join(file);
+    for k in brief::model::registry::KNOWN_GENERATORS {
+        let real = models.join(k.dir).join(k.file);
         if real.exists() {
-            decode_step(c, short, &real);
+            decode_step(c, k.name, &real);
         }
     }
 }

@@ -27,7 +27,7 @@ fn main() -> anyhow::Result<()> {
             .unwrap_or_else(|| "../shared/corpus/bbc".into()),
     );
     let enc = BertEncoder::load(
-        &files::models_dir().join(files::ENCODER_DIR),
+        &files::models_dir().join(brief::model::registry::DEFAULT_ENCODER),
         EncoderOptions::default(),
     )?;
     let mut docs = Vec::new();

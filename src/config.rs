@@ -108,7 +108,7 @@ fn default_chunk_words() -> usize {
 impl Default for GeneratorConfig {
     fn default() -> Self {
         GeneratorConfig {
-            model: crate::extract::abstractive::DEFAULT_GENERATOR.into(),
+            model: crate::model::registry::DEFAULT_GENERATOR.into(),
             max_new_tokens: 200,
             prompt_words: 300,
             chunk_words: default_chunk_words(),

@@ -51,6 +51,28 @@ pub enum Error {
     /// Invalid options.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The worker threads could not be started.
+    #[error("cannot start {threads} worker threads: {message}")]
+    Threads {
+        /// How many were asked for.
+        threads: usize,
+        /// What the OS said.
+        message: String,
+    },
+    /// The inputs hold no article.
+    #[error("no articles found under the inputs")]
+    NoArticles,
+    /// Something brief writes (a manifest, a report) could not be serialised.
+    #[error("cannot serialise the {what}: {message}")]
+    Serialize {
+        /// What was being written.
+        what: &'static str,
+        /// Why it failed.
+        message: String,
+    },
+    /// A bug in brief: an invariant that should hold did not.
+    #[error("internal error (a bug in brief, please report it): {0}")]
+    Internal(String),
     /// A single article failed; only surfaces as fatal when there is no run to record it in.
     #[error(transparent)]
     Article(#[from] ArticleError),

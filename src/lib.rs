@@ -2,24 +2,35 @@
 //! models on the CPU, in parallel.
 //!
 //! Data flows one way through the stages, each a module that depends only on the
-//! ones before it (and on [`model`], which knows nothing about news):
+//! ones to its left (and on [`model`], which knows nothing about news):
 //!
 //! ```text
-//! ingest ──► text::clean ──► text::segment ──► model (encode) ──► extract::select
-//!   files      body, metadata   sentences+offsets   embeddings        key sentences
-//!        ──► extract::claims ──► extract::abstractive + extract::ground ──► output
-//!            check-worthy claims   LM summary/claims checked vs source      JSONL + manifest
+//! ingest ──► text ──────────► extract ─────────► generate ──────► ground ──────► output
+//!   files     clean, segment    select, claims     LM summary       checked vs     JSONL +
+//!   → Article  (+ offsets)       (+ encode)         and claims       the source     manifest
 //! ```
 //!
-//! [`pipeline::Engine`] holds the loaded models and processes one
-//! [`ingest::Article`] into an [`output::Record`]; [`pipeline::run`] drives a whole
-//! folder on a rayon pool and writes records in input order (to a results folder that a
-//! later run resumes, see [`batch`]). One broken article is one
-//! error record with a stable [`ErrorKind`]; fatal problems are [`Error`]s.
+//! - [`ingest`]: discover inputs, decode and parse them into [`ingest::Article`]s;
+//! - [`text`]: clean the body and cut it into sentences with byte offsets;
+//! - [`extract`]: the extractive summary and check-worthy claims, over sentence
+//!   embeddings; also the one claim builder;
+//! - [`generate`]: a generative model writes a summary and atomic claims;
+//! - [`ground`]: every generated sentence and claim checked against the article;
+//! - [`output`]: records, the results file and its resume rules, the manifest;
+//! - [`model`]: where models are ([`model::registry`]) and how they run;
+//! - [`pipeline`]: [`pipeline::Engine`] holds the loaded models and runs one article
+//!   (or a group decoded together) through the stages into an [`output::Record`];
+//! - [`run`]: a whole run — prepare, feed, drain, finish — on a pool of workers, in
+//!   input order, resumable; [`bench`] measures it; [`eval`] scores its output.
+//!
+//! One broken article is one error record with a stable [`ErrorKind`]; fatal
+//! problems are [`Error`]s. The library prints nothing: warnings and progress go
+//! back to the caller.
 //!
 //! ```no_run
 //! use brief::config::Config;
-//! use brief::pipeline::{run, Engine, Output, RunOptions};
+//! use brief::pipeline::Engine;
+//! use brief::run::{run, Output, RunOptions};
 //!
 //! let engine = Engine::load(&Config::default())?;
 //! let report = run(&engine, &RunOptions {
@@ -31,16 +42,18 @@
 //! # Ok::<(), brief::Error>(())
 //! ```
 
-pub mod batch;
 pub mod bench;
 pub mod config;
 pub mod error;
 pub mod eval;
 pub mod extract;
+pub mod generate;
+pub mod ground;
 pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod run;
 pub mod text;
 
 pub use error::{ArticleError, Error, ErrorKind, Result};

@@ -12,8 +12,10 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use brief::config::{ClaimsMode, Config, GeneratorConfig, SummaryLength};
-use brief::extract::abstractive::DEFAULT_GENERATOR;
-use brief::pipeline::{self, Engine, Output, RunOptions};
+use brief::model::files::models_dir;
+use brief::model::registry::DEFAULT_GENERATOR;
+use brief::pipeline::Engine;
+use brief::run::{Output, Progress, Reporter, Run, RunOptions};
 
 #[derive(Parser)]
 #[command(
@@ -219,10 +221,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn config_from(args: &PipelineArgs, threads: usize, timings: bool) -> Result<Config> {
     let mut cfg = Config {
-        models_dir: args
-            .models
-            .clone()
-            .unwrap_or_else(pipeline::default_models_dir),
+        models_dir: args.models.clone().unwrap_or_else(models_dir),
         threads,
         batch: args.batch,
         max_article_bytes: args.max_article_bytes,
@@ -282,11 +281,17 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let opts = RunOptions {
         inputs: args.inputs.clone(),
         output: output.clone(),
-        progress: !args.quiet,
+        progress: (!args.quiet).then(Bar::reporter),
         force: args.force,
         cancel: Some(signal.cancel.clone()),
     };
-    let report = pipeline::run(&engine, &opts)?;
+    let run = Run::prepare(&engine, &opts)?;
+    if !args.quiet {
+        for w in run.warnings() {
+            eprintln!("brief: warning: {w}");
+        }
+    }
+    let report = run.execute()?;
     let m = &report.manifest;
     if !args.quiet {
         let dest = match &output {
@@ -322,6 +327,49 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Progress on stderr: a bar for runs (only when stderr is a terminal), lines for
+/// benchmark passes.
+#[derive(Default)]
+struct Bar(std::sync::OnceLock<indicatif::ProgressBar>);
+
+impl Bar {
+    fn reporter() -> Reporter {
+        Reporter(Arc::new(Bar::default()))
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, total: u64) {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return;
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} {bar:40} {pos}/{len} articles  {per_sec}  eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        let _ = self.0.set(bar);
+    }
+
+    fn advance(&self) {
+        if let Some(bar) = self.0.get() {
+            bar.inc(1);
+        }
+    }
+
+    fn note(&self, message: &str) {
+        eprintln!("{message}");
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.0.get() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// What the signal thread shares with the run.
@@ -373,7 +421,7 @@ fn bench(args: BenchArgs) -> Result<()> {
         warmup: args.warmup,
         dump_prompts: args.dump_prompts,
         output: args.output,
-        progress: !args.quiet,
+        progress: (!args.quiet).then(Bar::reporter),
     };
     let report = brief::bench::run(&engine, &opts)?;
     print!("{}", brief::bench::format_table(&report));
@@ -396,7 +444,7 @@ fn segment(args: SegmentArgs) -> Result<()> {
             .with_context(|| format!("reading {}", args.input.display()))?;
     }
     let body = String::from_utf8(bytes).context("input is not valid UTF-8")?;
-    let (text, spans) = pipeline::segment_text(&body, args.raw);
+    let (text, spans) = brief::text::segment_text(&body, args.raw);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for s in spans {
         let sentence = &text[s.start..s.end];

@@ -551,7 +551,7 @@ fn hf_model_folders_as_generators() {
         assert_eq!(g.path, dir.display().to_string());
         assert_eq!(
             g.sha256,
-            brief::model::hf::weights_sha256(&dir).unwrap(),
+            brief::model::registry::weights_sha256(&dir).unwrap(),
             "{kind}"
         );
     }

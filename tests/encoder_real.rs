@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use brief::model::files::{self, ENCODER_DIR};
+use brief::model::files;
+use brief::model::registry::DEFAULT_ENCODER as ENCODER_DIR;
 use brief::model::{BertEncoder, Embedder, EncoderOptions};
 use rayon::prelude::*;
 use serde::Deserialize;

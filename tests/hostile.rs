@@ -360,7 +360,8 @@ impl brief::model::Embedder for PanicsOn {
 #[test]
 fn a_panic_in_a_worker_becomes_an_internal_error_record() {
     use brief::config::Config;
-    use brief::pipeline::{run, Engine, Output, RunOptions};
+    use brief::pipeline::Engine;
+    use brief::run::{run, Output, RunOptions};
     let tmp = tempfile::tempdir().unwrap();
     let models = tiny_models(tmp.path());
     let real = brief::model::BertEncoder::load(

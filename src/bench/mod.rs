@@ -20,10 +20,12 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::ingest::{self, Article, IngestOptions};
+use crate::ingest::{self, Article};
 use crate::output::writer::write_atomic;
 use crate::output::{Record, Status};
 use crate::pipeline::{Engine, StageMs};
+use crate::run::prepare::{ingest_options, worker_pool};
+use crate::run::Reporter;
 
 pub use machine::Machine;
 pub use prompts::PromptDump;
@@ -52,8 +54,8 @@ pub struct BenchOptions {
     pub dump_prompts: Option<PathBuf>,
     /// Write the records of the first pass to `DIR/results.jsonl`.
     pub output: Option<PathBuf>,
-    /// Report each pass on stderr.
-    pub progress: bool,
+    /// Told of each pass (as a [`Progress::note`](crate::run::Progress::note)).
+    pub progress: Option<Reporter>,
 }
 
 impl Default for BenchOptions {
@@ -65,7 +67,7 @@ impl Default for BenchOptions {
             warmup: 2,
             dump_prompts: None,
             output: None,
-            progress: false,
+            progress: None,
         }
     }
 }
@@ -96,31 +98,14 @@ struct Gathered {
 
 /// Run the benchmark.
 pub fn run(engine: &Engine, opts: &BenchOptions) -> Result<BenchReport> {
-    if opts.threads.is_empty() || opts.threads.contains(&0) {
-        return Err(Error::Config(
-            "--threads needs one or more counts, each at least 1".into(),
-        ));
-    }
-    if opts.repeat == 0 {
-        return Err(Error::Config("--repeat must be at least 1".into()));
-    }
-    if opts.inputs.iter().any(|p| p.as_os_str() == "-") {
-        return Err(Error::Config(
-            "bench reads files and folders, not stdin".into(),
-        ));
-    }
-    if engine.config().timings {
-        return Err(Error::Config(
-            "bench compares records across passes: turn per-record timings off".into(),
-        ));
-    }
+    validate(engine, opts)?;
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
 
     let t = Instant::now();
     let items = read_all(engine, &opts.inputs)?;
     let ingest_ms = t.elapsed().as_secs_f64() * 1e3;
     if items.is_empty() {
-        return Err(Error::Config("no articles found under the inputs".into()));
+        return Err(Error::NoArticles);
     }
 
     let dumped = match &opts.dump_prompts {
@@ -131,12 +116,7 @@ pub fn run(engine: &Engine, opts: &BenchOptions) -> Result<BenchReport> {
     let pools = opts
         .threads
         .iter()
-        .map(|&n| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .map_err(|e| Error::Config(format!("cannot start {n} worker threads: {e}")))
-        })
+        .map(|&n| worker_pool(n))
         .collect::<Result<Vec<_>>>()?;
     let mut gathered: Vec<Gathered> = opts.threads.iter().map(|_| Gathered::default()).collect();
     let mut reference: Option<Vec<String>> = None;
@@ -145,47 +125,19 @@ pub fn run(engine: &Engine, opts: &BenchOptions) -> Result<BenchReport> {
     let (mut ok, mut failed) = (0, 0);
     for pass in 0..opts.repeat {
         for (k, pool) in pools.iter().enumerate() {
-            if pass == 0 && opts.warmup > 0 {
-                let n = opts.warmup.min(items.len());
-                let group = engine.config().group_size(n, pool.current_num_threads());
-                pool.install(|| {
-                    items[..n]
-                        .par_chunks(group)
-                        .for_each(|c| drop(process(engine, c)))
-                });
-            }
-            rss_reset &= machine::reset_peak_rss();
-            let t = Instant::now();
-            let group = engine
-                .config()
-                .group_size(items.len(), pool.current_num_threads());
-            let done: Vec<Done> = pool.install(|| {
-                items
-                    .par_chunks(group)
-                    .flat_map_iter(|c| process(engine, c))
-                    .collect()
-            });
-            let wall = t.elapsed().as_secs_f64();
-            let g = &mut gathered[k];
-            g.peak_rss = g.peak_rss.max(machine::peak_rss_bytes());
-            g.pass_seconds.push(wall);
-            g.sentences = done.iter().map(|d| d.sentences).sum();
-            g.prompt_tokens = done.iter().filter_map(|d| d.prompt_tokens).sum();
-            g.generated_tokens = done.iter().map(|d| d.generated_tokens).sum();
-            for d in &done {
-                g.latencies.push(d.latency_ms);
-                for (stage, ms) in &d.ms {
-                    *g.stage_ms.entry(stage.clone()).or_default() += *ms;
-                }
-            }
-            if opts.progress {
-                eprintln!(
+            let warmup = if pass == 0 { opts.warmup } else { 0 };
+            let (done, wall) = timed_pass(engine, pool, &items, warmup);
+            rss_reset &= done.rss_reset;
+            let done = done.records;
+            gathered[k].add(&done, wall);
+            if let Some(p) = &opts.progress {
+                p.0.note(&format!(
                     "brief bench: pass {}/{} on {} thread(s): {} articles in {wall:.2} s",
                     pass + 1,
                     opts.repeat,
                     opts.threads[k],
                     done.len()
-                );
+                ));
             }
             if reference.is_none() {
                 ok = done.iter().filter(|d| d.ok).count();
@@ -199,10 +151,7 @@ pub fn run(engine: &Engine, opts: &BenchOptions) -> Result<BenchReport> {
                 Some(first) => identical &= *first == lines,
                 None => {
                     if let Some(dir) = &opts.output {
-                        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-                        let mut jsonl = lines.join("\n");
-                        jsonl.push('\n');
-                        write_atomic(&dir.join("results.jsonl"), jsonl.as_bytes())?;
+                        write_records(dir, &lines)?;
                     }
                     reference = Some(lines);
                 }
@@ -243,15 +192,98 @@ pub fn run(engine: &Engine, opts: &BenchOptions) -> Result<BenchReport> {
     })
 }
 
+/// Refuse options a benchmark cannot honour.
+fn validate(engine: &Engine, opts: &BenchOptions) -> Result<()> {
+    if opts.threads.is_empty() || opts.threads.contains(&0) {
+        return Err(Error::Config(
+            "--threads needs one or more counts, each at least 1".into(),
+        ));
+    }
+    if opts.repeat == 0 {
+        return Err(Error::Config("--repeat must be at least 1".into()));
+    }
+    if opts.inputs.iter().any(|p| p.as_os_str() == "-") {
+        return Err(Error::Config(
+            "bench reads files and folders, not stdin".into(),
+        ));
+    }
+    if engine.config().timings {
+        return Err(Error::Config(
+            "bench compares records across passes: turn per-record timings off".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// One timed pass: the records, and whether the peak-RSS counter could be reset
+/// before it.
+struct Pass {
+    records: Vec<Done>,
+    rss_reset: bool,
+}
+
+/// Process every item on `pool` (after `warmup` untimed articles) in groups, as a
+/// run does; returns the pass and its wall time in seconds.
+fn timed_pass(
+    engine: &Engine,
+    pool: &rayon::ThreadPool,
+    items: &[Item],
+    warmup: usize,
+) -> (Pass, f64) {
+    let threads = pool.current_num_threads();
+    if warmup > 0 {
+        let n = warmup.min(items.len());
+        let group = engine.config().group_size(n, threads);
+        pool.install(|| {
+            items[..n]
+                .par_chunks(group)
+                .for_each(|c| drop(process(engine, c)))
+        });
+    }
+    let rss_reset = machine::reset_peak_rss();
+    let t = Instant::now();
+    let group = engine.config().group_size(items.len(), threads);
+    let records: Vec<Done> = pool.install(|| {
+        items
+            .par_chunks(group)
+            .flat_map_iter(|c| process(engine, c))
+            .collect()
+    });
+    let wall = t.elapsed().as_secs_f64();
+    (Pass { records, rss_reset }, wall)
+}
+
+impl Gathered {
+    /// Add one pass of `wall` seconds.
+    fn add(&mut self, done: &[Done], wall: f64) {
+        self.peak_rss = self.peak_rss.max(machine::peak_rss_bytes());
+        self.pass_seconds.push(wall);
+        self.sentences = done.iter().map(|d| d.sentences).sum();
+        self.prompt_tokens = done.iter().filter_map(|d| d.prompt_tokens).sum();
+        self.generated_tokens = done.iter().map(|d| d.generated_tokens).sum();
+        for d in done {
+            self.latencies.push(d.latency_ms);
+            for (stage, ms) in &d.ms {
+                *self.stage_ms.entry(stage.clone()).or_default() += *ms;
+            }
+        }
+    }
+}
+
+/// The records of the first pass as `DIR/results.jsonl`.
+fn write_records(dir: &std::path::Path, lines: &[String]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut jsonl = lines.join("\n");
+    jsonl.push('\n');
+    write_atomic(&dir.join("results.jsonl"), jsonl.as_bytes())
+}
+
 /// A read article, or the error record of one that could not be read.
 type Item = std::result::Result<Article, Box<Record>>;
 
 /// Find and read every input, in input order (as `brief run` does).
 fn read_all(engine: &Engine, inputs: &[PathBuf]) -> Result<Vec<Item>> {
-    let opts = IngestOptions {
-        max_article_bytes: engine.config().max_article_bytes,
-        ..IngestOptions::default()
-    };
+    let opts = ingest_options(engine.config());
     let discovered = ingest::discover(inputs, &opts)?;
     let mut items: Vec<Item> = discovered
         .failures
@@ -272,21 +304,18 @@ fn read_all(engine: &Engine, inputs: &[PathBuf]) -> Result<Vec<Item>> {
 /// timing both; an article's latency is its group's.
 fn process(engine: &Engine, items: &[Item]) -> Vec<Done> {
     let t = Instant::now();
-    let articles: Vec<Article> = items
+    let processed = engine.process_items(items, |i| i.as_ref().ok());
+    items
         .iter()
-        .filter_map(|i| i.as_ref().ok().cloned())
-        .collect();
-    let mut processed = engine.process_batch(&articles).into_iter();
-    let results: Vec<(Record, StageMs)> = items
-        .iter()
-        .map(|item| match item {
-            Ok(_) => processed.next().expect("one record per article"),
-            Err(record) => ((**record).clone(), StageMs::new()),
+        .zip(processed)
+        .map(|(item, processed)| {
+            let (record, stage_ms) = match (item, processed) {
+                (_, Some(done)) => done,
+                (Err(record), None) => ((**record).clone(), StageMs::new()),
+                (Ok(_), None) => unreachable!("process_items answers every article"),
+            };
+            serialise(record, stage_ms, t)
         })
-        .collect();
-    results
-        .into_iter()
-        .map(|(record, stage_ms)| serialise(record, stage_ms, t))
         .collect()
 }
 
@@ -354,8 +383,8 @@ fn check_dump(dumped: &[(usize, usize)], done: &[Done]) -> Result<()> {
     for &(i, len) in dumped {
         let seen = done.get(i).and_then(|d| d.prompt_tokens);
         if let Some(n) = seen.filter(|&n| n != len as u64) {
-            return Err(Error::Config(format!(
-                "dumped prompt {i} has {len} tokens but generation saw {n}: dump and pipeline disagree (a bug in brief)"
+            return Err(Error::Internal(format!(
+                "dumped prompt {i} has {len} tokens but generation saw {n}: dump and pipeline disagree"
             )));
         }
     }

@@ -48,8 +48,10 @@ pub fn file_name(index: usize, id: &str) -> String {
 /// Write `dump` as the `index`-th article's file under `dir`; returns its path.
 pub fn write(dir: &Path, index: usize, dump: &PromptDump) -> Result<PathBuf> {
     let path = dir.join(file_name(index, &dump.id));
-    let json =
-        serde_json::to_vec_pretty(dump).map_err(|e| Error::Config(format!("prompt dump: {e}")))?;
+    let json = serde_json::to_vec_pretty(dump).map_err(|e| Error::Serialize {
+        what: "prompt dump",
+        message: e.to_string(),
+    })?;
     write_atomic(&path, &json)?;
     Ok(path)
 }

@@ -161,7 +161,38 @@ pub fn format_table(r: &BenchReport) -> String {
         env.join(" ")
     );
     let _ = writeln!(s);
+    rates(&mut s, r);
+    stages(&mut s, r);
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "ingest (read all inputs, once, 1 thread): {:.1} ms",
+        r.ingest_ms
+    );
+    let _ = writeln!(
+        s,
+        "outputs identical across thread counts and passes: {}",
+        if r.outputs_identical { "yes" } else { "NO" }
+    );
+    let _ = writeln!(
+        s,
+        "peak RSS: {}",
+        if r.peak_rss_reset {
+            "reset before every pass; per thread count, the highest of its passes"
+        } else {
+            "could not be reset (clear_refs not allowed): the process's peak so far"
+        }
+    );
+    s
+}
 
+/// `v` with `d` decimals.
+fn f(v: f64, d: usize) -> String {
+    format!("{v:.d$}")
+}
+
+/// The table of rates, one column per thread count.
+fn rates(s: &mut String, r: &BenchReport) {
     let head: Vec<String> = r
         .runs
         .iter()
@@ -174,8 +205,7 @@ pub fn format_table(r: &BenchReport) -> String {
         }
         let _ = writeln!(s);
     };
-    let f = |v: f64, d: usize| format!("{v:.d$}");
-    row(&mut s, "threads", head);
+    row(s, "threads", head);
     let rows: Vec<(&str, Cell<'_>)> = vec![
         ("wall s (median pass)", Box::new(|t| f(t.wall_seconds, 2))),
         ("articles/s", Box::new(|t| f(t.articles_per_second, 3))),
@@ -209,8 +239,12 @@ pub fn format_table(r: &BenchReport) -> String {
         ),
     ];
     for (label, cell) in &rows {
-        row(&mut s, label, r.runs.iter().map(cell).collect());
+        row(s, label, r.runs.iter().map(cell).collect());
     }
+}
+
+/// Time per stage and its share, one pair of columns per thread count.
+fn stages(s: &mut String, r: &BenchReport) {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
@@ -228,7 +262,7 @@ pub fn format_table(r: &BenchReport) -> String {
         }
         let _ = writeln!(s);
     };
-    stage_row(&mut s, "stage", &head);
+    stage_row(s, "stage", &head);
     let stages: Vec<&str> = r
         .runs
         .first()
@@ -243,27 +277,6 @@ pub fn format_table(r: &BenchReport) -> String {
                 None => ["-".into(), "-".into()],
             })
             .collect();
-        stage_row(&mut s, stage, &cells);
+        stage_row(s, stage, &cells);
     }
-    let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "ingest (read all inputs, once, 1 thread): {:.1} ms",
-        r.ingest_ms
-    );
-    let _ = writeln!(
-        s,
-        "outputs identical across thread counts and passes: {}",
-        if r.outputs_identical { "yes" } else { "NO" }
-    );
-    let _ = writeln!(
-        s,
-        "peak RSS: {}",
-        if r.peak_rss_reset {
-            "reset before every pass; per thread count, the highest of its passes"
-        } else {
-            "could not be reset (clear_refs not allowed): the process's peak so far"
-        }
-    );
-    s
 }

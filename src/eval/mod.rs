@@ -3,11 +3,11 @@
 
 pub mod evaluate;
 mod lcs;
-pub mod porter;
 pub mod rouge;
 pub mod stats;
 
-pub use rouge::{score, tokenize, RougeScores, Score};
+pub use crate::text::tokens::tokenize;
+pub use rouge::{score, RougeScores, Score};
 pub use stats::{bootstrap_mean, Interval};
 
 /// The lead-n baseline: the first `n` sentences, one per line (the ROUGE-Lsum

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::lcs::Lcs;
-use super::porter;
+use crate::text::tokens::{stem_token, words};
 
 /// Precision, recall and F1 of one ROUGE variant, each in `[0, 1]`.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -54,14 +54,6 @@ pub struct RougeScores {
     pub rouge_lsum: Score,
 }
 
-/// Tokenises `text` as rouge-score does with stemming on: lowercase, split on anything
-/// outside `[a-z0-9]` (so "café" gives "caf"), Porter-stem tokens longer than three
-/// characters.
-pub fn tokenize(text: &str) -> Vec<String> {
-    let lower = text.to_lowercase();
-    words(&lower).map(stem_token).collect()
-}
-
 /// Scores `hypothesis` against `reference` (rouge-score's `score(target, prediction)`).
 ///
 /// Sentences for ROUGE-Lsum are the lines of each text. Empty input gives zeros.
@@ -77,22 +69,6 @@ pub fn score(reference: &str, hypothesis: &str) -> RougeScores {
         rouge2: ngram_score(&ref_tokens, &hyp_tokens, 2),
         rouge_l: lcs_score(&ref_tokens, &hyp_tokens, vocab.len()),
         rouge_lsum: summary_lcs_score(&ref_sents, &hyp_sents, vocab.len()),
-    }
-}
-
-/// Maximal runs of `[a-z0-9]` in already lowercased text.
-fn words(lower: &str) -> impl Iterator<Item = &str> {
-    lower
-        .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
-        .filter(|w| !w.is_empty())
-}
-
-fn stem_token(word: &str) -> String {
-    // `word` is ASCII, so its byte length is its character count.
-    if word.len() > 3 {
-        porter::stem(word)
-    } else {
-        word.to_string()
     }
 }
 
@@ -218,6 +194,7 @@ fn summary_lcs_score(reference: &[Vec<u32>], hypothesis: &[Vec<u32>], vocab: usi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::tokenize;
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-6

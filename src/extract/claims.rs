@@ -83,7 +83,7 @@ pub fn find_claims(text: &str, spans: &[Span], emb: &Embeddings, cfg: &ClaimsCon
         let Some(sentence) = text.get(span.start..span.end) else {
             continue;
         };
-        let named = features::attribution(sentence).filter(|a| !starts_with_pronoun(a));
+        let named = named_attribution(sentence);
         let (claim_text, mut attribution) =
             resolve_pronoun(sentence, speaker.as_deref(), named.clone());
         // A sentence that is all quotation continues the last speaker's statement.
@@ -97,29 +97,21 @@ pub fn find_claims(text: &str, spans: &[Span], emb: &Embeddings, cfg: &ClaimsCon
         if score < cfg.min_score {
             continue;
         }
-        let numbers = features::numbers(&claim_text);
-        let entities = features::entities(&claim_text);
-        candidates.push(Claim {
-            kind: if attribution.is_some() {
-                ClaimKind::Reported
-            } else {
-                ClaimKind::Asserted
-            },
+        let evidence = vec![Evidence {
+            start: span.start,
+            end: span.end,
+            score: 1.0,
+        }];
+        let mut claim = Claim::new(
+            claim_text,
             attribution,
-            evidence: vec![Evidence {
-                start: span.start,
-                end: span.end,
-                score: 1.0,
-            }],
-            grounded: supported(sentence, text, &numbers, &entities),
-            reason: None,
-            origin: ClaimOrigin::Extractive,
-            text: claim_text,
-            entities,
-            numbers,
-            score,
-            sentence: i,
-        });
+            ClaimOrigin::Extractive,
+            i,
+            evidence,
+        );
+        claim.score = score;
+        claim.grounded = supported(sentence, text, &claim.numbers, &claim.entities);
+        candidates.push(claim);
     }
     // Keep the best, skipping near-duplicates of what is kept, then restore document order.
     let mut order: Vec<usize> = (0..candidates.len()).collect();
@@ -129,20 +121,11 @@ pub fn find_claims(text: &str, spans: &[Span], emb: &Embeddings, cfg: &ClaimsCon
             .total_cmp(&candidates[a].score)
             .then(a.cmp(&b))
     });
-    let mut kept: Vec<usize> = Vec::new();
-    for idx in order {
-        if kept.len() >= cfg.max_claims {
-            break;
-        }
-        let s = candidates[idx].sentence;
-        let duplicate = emb.len() == spans.len()
-            && kept
-                .iter()
-                .any(|&k| emb.dot(candidates[k].sentence, s) > DUPLICATE_SIMILARITY);
-        if !duplicate {
-            kept.push(idx);
-        }
-    }
+    let similar = |k: usize, c: usize| {
+        emb.len() == spans.len()
+            && emb.dot(candidates[k].sentence, candidates[c].sentence) > DUPLICATE_SIMILARITY
+    };
+    let mut kept = distinct(order, cfg.max_claims, similar, |_| true);
     kept.sort_unstable();
     let mut out = Vec::with_capacity(kept.len());
     for (idx, c) in candidates.into_iter().enumerate() {
@@ -151,6 +134,65 @@ pub fn find_claims(text: &str, spans: &[Span], emb: &Embeddings, cfg: &ClaimsCon
         }
     }
     out
+}
+
+impl Claim {
+    /// The one way a claim is made, from a sentence of the article or from what the
+    /// generator wrote: `kind` follows the attribution, `entities` and `numbers` are
+    /// the text's own. Not yet scored: `score` 0, `grounded` true, no `reason`.
+    pub fn new(
+        text: String,
+        attribution: Option<String>,
+        origin: ClaimOrigin,
+        sentence: usize,
+        evidence: Vec<Evidence>,
+    ) -> Claim {
+        Claim {
+            kind: if attribution.is_some() {
+                ClaimKind::Reported
+            } else {
+                ClaimKind::Asserted
+            },
+            attribution,
+            evidence,
+            entities: features::entities(&text),
+            numbers: features::numbers(&text),
+            score: 0.0,
+            grounded: true,
+            reason: None,
+            origin,
+            sentence,
+            text,
+        }
+    }
+}
+
+/// Who a statement names as its source ("…, the Kremlin said"), unless that is only
+/// a pronoun ("he said": nobody a lone claim can name).
+pub fn named_attribution(statement: &str) -> Option<String> {
+    features::attribution(statement).filter(|a| !starts_with_pronoun(a))
+}
+
+/// The candidates to keep, taken in the order given: at most `max`, none `similar`
+/// to one kept before it, each `eligible` (asked only of candidates that are not
+/// duplicates, in order). One rule for extractive and generated claims.
+pub fn distinct(
+    candidates: impl IntoIterator<Item = usize>,
+    max: usize,
+    similar: impl Fn(usize, usize) -> bool,
+    mut eligible: impl FnMut(usize) -> bool,
+) -> Vec<usize> {
+    let mut kept: Vec<usize> = Vec::new();
+    for c in candidates {
+        if kept.len() >= max {
+            break;
+        }
+        if kept.iter().any(|&k| similar(k, c)) || !eligible(c) {
+            continue;
+        }
+        kept.push(c);
+    }
+    kept
 }
 
 /// Check-worthiness of a sentence in `[0, 1]` from its surface features.

@@ -126,7 +126,7 @@ impl BertEncoder {
         let name = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| files::ENCODER_DIR.to_string());
+            .unwrap_or_else(|| super::registry::DEFAULT_ENCODER.to_string());
         files::require(dir, &name)?;
         let config_path = dir.join(CONFIG_FILE);
         let tokenizer_path = dir.join(TOKENIZER_FILE);

@@ -18,20 +18,23 @@ use std::time::UNIX_EPOCH;
 
 use sha2::{Digest, Sha256};
 
+use serde_json::Value;
+
+use super::gguf::load_error;
 use crate::error::{Error, Result};
 
 /// Environment variable that overrides where models are looked for.
 pub const MODELS_ENV: &str = "BRIEF_MODELS";
 /// Name of the models folder (in the working directory or the repository).
 pub const MODELS_DIR_NAME: &str = "models";
-/// Directory (under the models folder) and name of the default sentence encoder.
-pub const ENCODER_DIR: &str = "all-MiniLM-L6-v2";
 /// Model configuration file inside a safetensors model directory.
 pub const CONFIG_FILE: &str = "config.json";
 /// Tokenizer file inside a safetensors model directory.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// Weights file inside a safetensors model directory.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// Index of a sharded checkpoint (`weight_map`: tensor name → shard file).
+pub const INDEX_FILE: &str = "model.safetensors.index.json";
 /// Suffix of the checksum sidecar written by `models/fetch`.
 pub const SIDECAR_SUFFIX: &str = ".sha256";
 
@@ -48,11 +51,6 @@ pub fn models_dir() -> PathBuf {
         PathBuf::from(MODELS_DIR_NAME),
         exe.as_deref(),
     )
-}
-
-/// The default sentence encoder's directory, `models_dir()/all-MiniLM-L6-v2`.
-pub fn default_encoder_dir() -> PathBuf {
-    models_dir().join(ENCODER_DIR)
 }
 
 /// [`models_dir`] with its inputs made explicit (testable without touching the process
@@ -159,9 +157,70 @@ fn hash_file(path: &Path) -> Result<String> {
         .collect())
 }
 
+/// Parse `dir/name` as JSON; a missing file or bad JSON is a load error.
+pub fn read_json(dir: &Path, name: &str) -> Result<Value> {
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| load_error(dir, format!("cannot read {name}: {e}")))?;
+    serde_json::from_str(&text)
+        .map_err(|e| load_error(dir, format!("{name} is not valid JSON: {e}")))
+}
+
+/// The safetensors files holding the weights: `model.safetensors`, else the shards
+/// named by `model.safetensors.index.json`, in a stable order.
+pub fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let single = dir.join(WEIGHTS_FILE);
+    if single.is_file() {
+        return Ok(vec![single]);
+    }
+    if !dir.join(INDEX_FILE).is_file() {
+        return Err(load_error(
+            dir,
+            format!("no {WEIGHTS_FILE} and no {INDEX_FILE} (only safetensors weights are read)"),
+        ));
+    }
+    let index = read_json(dir, INDEX_FILE)?;
+    let map = index
+        .get("weight_map")
+        .and_then(Value::as_object)
+        .ok_or_else(|| load_error(dir, format!("{INDEX_FILE} has no `weight_map` object")))?;
+    let mut names: Vec<&str> = map
+        .values()
+        .map(|v| {
+            v.as_str().ok_or_else(|| {
+                load_error(dir, format!("{INDEX_FILE}: shard names must be strings"))
+            })
+        })
+        .collect::<Result<_>>()?;
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return Err(load_error(dir, format!("{INDEX_FILE} lists no shards")));
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            // Shards live in the directory itself: no separators, no `..`.
+            let plain = Path::new(name).file_name().is_some_and(|f| f == name) && name != "..";
+            let path = dir.join(name);
+            if !plain {
+                Err(load_error(
+                    dir,
+                    format!("{INDEX_FILE}: bad shard name {name:?}"),
+                ))
+            } else if !path.is_file() {
+                Err(load_error(dir, format!("missing shard {name}")))
+            } else {
+                Ok(path)
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::registry::DEFAULT_ENCODER;
 
     const ABC_SHA256: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
@@ -260,18 +319,18 @@ mod tests {
     #[test]
     fn require_reports_model_missing_with_fetch_hint() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(ENCODER_DIR);
-        let err = require(&path, ENCODER_DIR).unwrap_err();
+        let path = dir.path().join(DEFAULT_ENCODER);
+        let err = require(&path, DEFAULT_ENCODER).unwrap_err();
         match &err {
             Error::ModelMissing { name, path: p } => {
-                assert_eq!(name, ENCODER_DIR);
+                assert_eq!(name, DEFAULT_ENCODER);
                 assert_eq!(p, &path);
             }
             other => panic!("unexpected error {other}"),
         }
         assert!(err.to_string().contains("models/fetch"), "{err}");
         std::fs::create_dir(&path).unwrap();
-        require(&path, ENCODER_DIR).unwrap();
+        require(&path, DEFAULT_ENCODER).unwrap();
     }
 
     #[test]

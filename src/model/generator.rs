@@ -16,6 +16,7 @@ use tokenizers::Tokenizer;
 use super::chat::{ChatMessage, ChatTemplate};
 use super::gguf::{load_error, GgufFile, ModelFacts};
 use super::gguf_tokenizer::load_tokenizer;
+use super::registry::{self, Family};
 use super::sampling::{apply_repetition_penalty, Sampler, Sampling};
 use super::transformer::{KvCache, Transformer, WeightFormat};
 use crate::error::{ArticleError, Error, ErrorKind, Result};
@@ -141,13 +142,10 @@ impl Generator {
         Self::load_with(path, &LoadOptions::default())
     }
 
-    /// Load a GGUF model, or an HF `llama`/`qwen2` directory (`config.json`,
-    /// safetensors, `tokenizer.json`; see [`super::hf`]).
+    /// Load a GGUF model. (HF decoder folders load through [`super::hf::load_decoder`];
+    /// [`super::registry`] says which a path is.)
     pub fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Self> {
         let path = path.as_ref();
-        if path.is_dir() {
-            return super::hf::load_decoder(path, options);
-        }
         if !path.is_file() {
             return Err(Error::ModelMissing {
                 name: path
@@ -162,16 +160,20 @@ impl Generator {
         // Int8 by default: one 8-bit copy serves prefill and batched decode (see
         // `model::int8` for the measurements behind it).
         let weight_format = options.weight_format.unwrap_or(WeightFormat::Int8);
-        let model = match facts.architecture.as_str() {
-            "llama" | "qwen2" => Transformer::load(&gguf, weight_format)?,
-            // candle-transformers 0.11.1 has `quantized_gemma3`, but its MLP uses
-            // SiLU where Gemma 3 uses tanh-GELU, it ignores the sliding window
-            // when decoding, and it precomputes 128K-position rotary tables per
-            // layer (~2.4 GB for gemma-3-270m): not usable as is.
-            other => {
+        // Not gemma3: candle-transformers 0.11.1 has `quantized_gemma3`, but its MLP
+        // uses SiLU where Gemma 3 uses tanh-GELU, it ignores the sliding window when
+        // decoding, and it precomputes 128K-position rotary tables per layer (~2.4 GB
+        // for gemma-3-270m): not usable as is.
+        let model = match registry::gguf_architecture(&facts.architecture) {
+            Some(a) if a.family == Family::Decoder => Transformer::load(&gguf, weight_format)?,
+            _ => {
                 return Err(load_error(
                     path,
-                    format!("unsupported architecture `{other}` (supported: llama, qwen2)"),
+                    format!(
+                        "unsupported architecture `{}` (supported: {})",
+                        facts.architecture,
+                        registry::supported(|a| a.gguf)
+                    ),
                 ))
             }
         };

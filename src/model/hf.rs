@@ -16,71 +16,22 @@ use candle_core::safetensors::MmapedSafetensors;
 use candle_core::{Device, Tensor};
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use tokenizers::Tokenizer;
 
 use super::chat::ChatTemplate;
-use super::files::{self, CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
+use super::files::{read_json, weight_files, CONFIG_FILE, TOKENIZER_FILE};
 use super::generator::{Generator, LoadOptions};
 use super::gguf::{load_error, ModelFacts, END_OF_TURN_TEXTS};
+use super::registry::{self, Family};
 use super::transformer::{Transformer, TransformerConfig, WeightFormat};
 use crate::error::Result;
 
-/// Index of a sharded checkpoint (`weight_map`: tensor name → shard file).
-pub const INDEX_FILE: &str = "model.safetensors.index.json";
 /// Tokenizer settings: chat template, BOS/EOS texts.
 pub const TOKENIZER_CONFIG_FILE: &str = "tokenizer_config.json";
 /// Generation defaults: EOS ids.
 pub const GENERATION_CONFIG_FILE: &str = "generation_config.json";
 /// Chat template saved on its own by recent `transformers` versions.
 pub const CHAT_TEMPLATE_FILE: &str = "chat_template.jinja";
-
-/// `model_type` values of `config.json` this crate runs.
-pub const SUPPORTED_MODEL_TYPES: &[&str] = &["llama", "qwen2", "t5"];
-/// The decoder-only ones among them.
-pub const DECODER_MODEL_TYPES: &[&str] = &["llama", "qwen2"];
-
-/// True when `path` is a directory holding a `config.json`.
-pub fn is_model_dir(path: &Path) -> bool {
-    path.is_dir() && path.join(CONFIG_FILE).is_file()
-}
-
-/// The `model_type` of the directory's `config.json`, checked against
-/// [`SUPPORTED_MODEL_TYPES`].
-pub fn model_type(dir: &Path) -> Result<String> {
-    model_type_of(dir, &read_json(dir, CONFIG_FILE)?)
-}
-
-fn model_type_of(dir: &Path, config: &Value) -> Result<String> {
-    let kind = config
-        .get("model_type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| load_error(dir, "config.json has no `model_type`"))?;
-    if SUPPORTED_MODEL_TYPES.contains(&kind) {
-        Ok(kind.to_string())
-    } else {
-        Err(unsupported(dir, kind))
-    }
-}
-
-fn unsupported(dir: &Path, kind: &str) -> crate::error::Error {
-    load_error(
-        dir,
-        format!(
-            "unsupported model_type `{kind}` in config.json (supported: {})",
-            SUPPORTED_MODEL_TYPES.join(", ")
-        ),
-    )
-}
-
-/// Parse `dir/name` as JSON; a missing file or bad JSON is a load error.
-pub(crate) fn read_json(dir: &Path, name: &str) -> Result<Value> {
-    let path = dir.join(name);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| load_error(dir, format!("cannot read {name}: {e}")))?;
-    serde_json::from_str(&text)
-        .map_err(|e| load_error(dir, format!("{name} is not valid JSON: {e}")))
-}
 
 /// [`read_json`] for optional files: `Ok(None)` when absent.
 fn read_optional_json(dir: &Path, name: &str) -> Result<Option<Value>> {
@@ -106,79 +57,6 @@ pub(crate) fn load_tokenizer(dir: &Path) -> Result<Tokenizer> {
         return Err(load_error(dir, format!("missing {TOKENIZER_FILE}")));
     }
     Tokenizer::from_file(&path).map_err(|e| load_error(dir, format!("bad {TOKENIZER_FILE}: {e}")))
-}
-
-/// The safetensors files holding the weights: `model.safetensors`, else the shards
-/// named by `model.safetensors.index.json`, in a stable order.
-pub fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let single = dir.join(WEIGHTS_FILE);
-    if single.is_file() {
-        return Ok(vec![single]);
-    }
-    if !dir.join(INDEX_FILE).is_file() {
-        return Err(load_error(
-            dir,
-            format!("no {WEIGHTS_FILE} and no {INDEX_FILE} (only safetensors weights are read)"),
-        ));
-    }
-    let index = read_json(dir, INDEX_FILE)?;
-    let map = index
-        .get("weight_map")
-        .and_then(Value::as_object)
-        .ok_or_else(|| load_error(dir, format!("{INDEX_FILE} has no `weight_map` object")))?;
-    let mut names: Vec<&str> = map
-        .values()
-        .map(|v| {
-            v.as_str().ok_or_else(|| {
-                load_error(dir, format!("{INDEX_FILE}: shard names must be strings"))
-            })
-        })
-        .collect::<Result<_>>()?;
-    names.sort_unstable();
-    names.dedup();
-    if names.is_empty() {
-        return Err(load_error(dir, format!("{INDEX_FILE} lists no shards")));
-    }
-    names
-        .into_iter()
-        .map(|name| {
-            // Shards live in the directory itself: no separators, no `..`.
-            let plain = Path::new(name).file_name().is_some_and(|f| f == name) && name != "..";
-            let path = dir.join(name);
-            if !plain {
-                Err(load_error(
-                    dir,
-                    format!("{INDEX_FILE}: bad shard name {name:?}"),
-                ))
-            } else if !path.is_file() {
-                Err(load_error(dir, format!("missing shard {name}")))
-            } else {
-                Ok(path)
-            }
-        })
-        .collect()
-}
-
-/// Content hash of a model directory's weights: the file's sha256 for a single
-/// file, else the sha256 of the shards' `<sha256>  <name>` lines.
-pub fn weights_sha256(dir: &Path) -> Result<String> {
-    let files = weight_files(dir)?;
-    if let [one] = files.as_slice() {
-        return files::file_sha256(one);
-    }
-    let mut hasher = Sha256::new();
-    for f in &files {
-        let name = f
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default();
-        hasher.update(format!("{}  {name}\n", files::file_sha256(f)?));
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }
 
 /// Memory-map the weight files. Tensors are copied out when loaded, so the maps
@@ -319,8 +197,10 @@ fn llama3_divisors(cfg: &TransformerConfig, scaling: &RopeScaling) -> Option<Vec
 /// Check `config.json` of a decoder and turn it into the transformer's config.
 fn transformer_config(dir: &Path, c: &DecoderConfig) -> Result<(TransformerConfig, RopeScaling)> {
     let err = |m: String| load_error(dir, m);
-    if !DECODER_MODEL_TYPES.contains(&c.model_type.as_str()) {
-        return Err(unsupported(dir, &c.model_type));
+    match registry::hf_architecture(&c.model_type) {
+        Some(a) if a.family == Family::Decoder => {}
+        Some(_) => return Err(not_a_decoder(dir)),
+        None => return Err(registry::unsupported_model_type(dir, &c.model_type)),
     }
     if let Some(act) = c.hidden_act.as_deref().filter(|a| *a != "silu") {
         return Err(err(format!(
@@ -421,7 +301,7 @@ fn hf_name(gguf: &str) -> Option<String> {
 /// Load the decoder weights of an HF `llama` / `qwen2` directory.
 pub fn load_transformer(dir: &Path, options: &LoadOptions) -> Result<Transformer> {
     let config = read_json(dir, CONFIG_FILE)?;
-    model_type_of(dir, &config)?;
+    registry::hf_model_type_of(dir, &config)?;
     let c: DecoderConfig = parse_config(dir, &config)?;
     load_transformer_with(dir, &c, options)
 }
@@ -498,12 +378,8 @@ fn auto_format(cfg: &TransformerConfig, budget: u64) -> WeightFormat {
 /// Load an HF `llama` / `qwen2` directory as a [`Generator`].
 pub fn load_decoder(dir: &Path, options: &LoadOptions) -> Result<Generator> {
     let config = read_json(dir, CONFIG_FILE)?;
-    let kind = model_type_of(dir, &config)?;
-    if kind == "t5" {
-        return Err(load_error(
-            dir,
-            "`t5` is an encoder-decoder model: load it with model::t5::T5Model (the abstractive writer does this)",
-        ));
+    if registry::hf_model_type_of(dir, &config)?.family != Family::Decoder {
+        return Err(not_a_decoder(dir));
     }
     let c: DecoderConfig = parse_config(dir, &config)?;
     let tokenizer = load_tokenizer(dir)?;
@@ -546,6 +422,13 @@ pub fn load_decoder(dir: &Path, options: &LoadOptions) -> Result<Generator> {
         template,
         model,
     ))
+}
+
+fn not_a_decoder(dir: &Path) -> crate::error::Error {
+    load_error(
+        dir,
+        "this is an encoder-decoder model: load it with model::t5::T5Model (the generate stage does this)",
+    )
 }
 
 /// A token's text in `tokenizer_config.json`: a string or an `AddedToken` object.
@@ -661,6 +544,7 @@ mod tests {
     use super::*;
     use crate::error::Error;
     use crate::model::chat::ChatMessage;
+    use crate::model::files::{self, INDEX_FILE, WEIGHTS_FILE};
     use crate::model::generator::{GenerateOptions, StopReason};
     use crate::model::tiny_hf::{write_tiny_hf, TinyHfSpec};
     use candle_core::DType;
@@ -942,7 +826,7 @@ mod tests {
             let (a, b) = ours(dir.path(), format);
             assert!(max_diff(&a, &exact) < 0.05 * scale, "{format:?}");
             assert!(b.iter().all(|x| x.is_finite()));
-            let g = Generator::load_with(dir.path(), &with_format(format)).unwrap();
+            let g = load_decoder(dir.path(), &with_format(format)).unwrap();
             assert_eq!(g.weight_format(), format);
             let out = g.generate(
                 &PROMPT,
@@ -955,7 +839,9 @@ mod tests {
         }
         // The default keeps the reference's f32 arithmetic for a model this small.
         assert_eq!(
-            Generator::load(dir.path()).unwrap().weight_format(),
+            load_decoder(dir.path(), &LoadOptions::default())
+                .unwrap()
+                .weight_format(),
             WeightFormat::F32
         );
         let tight = LoadOptions {
@@ -963,9 +849,7 @@ mod tests {
             ..LoadOptions::default()
         };
         assert_eq!(
-            Generator::load_with(dir.path(), &tight)
-                .unwrap()
-                .weight_format(),
+            load_decoder(dir.path(), &tight).unwrap().weight_format(),
             WeightFormat::F16
         );
     }
@@ -974,7 +858,7 @@ mod tests {
     fn generator_from_hf_dir_end_to_end() {
         for arch in ["llama", "qwen2"] {
             let dir = tiny(&TinyHfSpec::new(arch, 42));
-            let g = Generator::load(dir.path()).unwrap();
+            let g = load_decoder(dir.path(), &LoadOptions::default()).unwrap();
             let f = g.facts();
             assert_eq!(f.architecture, arch);
             assert_eq!(f.bos_id, Some(1));
@@ -1010,7 +894,7 @@ mod tests {
             zero_output: true,
             ..TinyHfSpec::new("llama", 1)
         });
-        let g = Generator::load(dir.path()).unwrap();
+        let g = load_decoder(dir.path(), &LoadOptions::default()).unwrap();
         let out = g.generate(&[5, 6, 7], &GenerateOptions::default()).unwrap();
         assert_eq!(out.stop_reason, StopReason::EndOfTurn);
         assert!(out.ids.is_empty());
@@ -1021,7 +905,7 @@ mod tests {
         let dir = tiny(&TinyHfSpec::new("llama", 2));
         let tok_cfg = dir.path().join(TOKENIZER_CONFIG_FILE);
         std::fs::write(&tok_cfg, r#"{"eos_token": {"content": "<|im_end|>"}, "chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D{{ messages[0].content }}{{ eos_token }}"}]}"#).unwrap();
-        let g = Generator::load(dir.path()).unwrap();
+        let g = load_decoder(dir.path(), &LoadOptions::default()).unwrap();
         assert_eq!(
             g.chat_prompt(&[ChatMessage::user("x")]).unwrap(),
             "Dx<|im_end|>"
@@ -1033,7 +917,7 @@ mod tests {
         )
         .unwrap();
         std::fs::remove_file(dir.path().join(GENERATION_CONFIG_FILE)).unwrap();
-        let g = Generator::load(dir.path()).unwrap();
+        let g = load_decoder(dir.path(), &LoadOptions::default()).unwrap();
         assert_eq!(g.chat_prompt(&[ChatMessage::user("y")]).unwrap(), "Jy");
         // EOS from config.json (2), plus the special end-of-turn tokens.
         assert_eq!(g.facts().eos_id, Some(2));
@@ -1041,7 +925,7 @@ mod tests {
     }
 
     fn load_error_message(dir: &Path) -> String {
-        match Generator::load(dir) {
+        match load_decoder(dir, &LoadOptions::default()) {
             Err(Error::ModelLoad { message, .. }) => message,
             Err(other) => panic!("unexpected error {other:?}"),
             Ok(_) => panic!("loaded a broken model"),
@@ -1075,7 +959,7 @@ mod tests {
         edit_config(dir.path(), |c| c["model_type"] = "mamba".into());
         let m = load_error_message(dir.path());
         assert!(m.contains("mamba") && m.contains("llama, qwen2, t5"), "{m}");
-        assert!(model_type(dir.path()).is_err());
+        assert!(registry::hf_model_type(dir.path()).is_err());
 
         let dir = fresh();
         edit_config(dir.path(), |c| c["num_key_value_heads"] = 3.into());
@@ -1138,7 +1022,7 @@ mod tests {
     fn shards_hash_by_their_hashes() {
         let one = tiny(&TinyHfSpec::new("llama", 13));
         assert_eq!(
-            weights_sha256(one.path()).unwrap(),
+            registry::weights_sha256(one.path()).unwrap(),
             files::file_sha256(&one.path().join(WEIGHTS_FILE)).unwrap()
         );
         let two = tiny(&TinyHfSpec {
@@ -1147,7 +1031,7 @@ mod tests {
         });
         let files = weight_files(two.path()).unwrap();
         assert_eq!(files.len(), 2);
-        let h = weights_sha256(two.path()).unwrap();
+        let h = registry::weights_sha256(two.path()).unwrap();
         assert_eq!(h.len(), 64);
         assert_ne!(h, files::file_sha256(&files[0]).unwrap());
         // Same weights in shards as in one file: same logits.

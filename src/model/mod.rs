@@ -8,6 +8,7 @@ pub mod gguf;
 pub mod gguf_tokenizer;
 pub mod hf;
 pub mod int8;
+pub mod registry;
 pub mod sampling;
 pub mod t5;
 pub mod testing;

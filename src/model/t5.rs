@@ -28,7 +28,7 @@ use candle_transformers::models::t5::Config as T5Config;
 use serde_json::Value;
 use tokenizers::Tokenizer;
 
-use super::files::CONFIG_FILE;
+use super::files::{self, CONFIG_FILE};
 use super::generator::{GenerateOptions, Generated, StopReason};
 use super::gguf::load_error;
 use super::hf::{self, GENERATION_CONFIG_FILE};
@@ -145,7 +145,7 @@ impl T5Model {
     /// optionally `generation_config.json` (extra EOS ids).
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref();
-        let config = hf::read_json(dir, CONFIG_FILE)?;
+        let config = files::read_json(dir, CONFIG_FILE)?;
         match config.get("model_type").and_then(Value::as_str) {
             Some("t5") => {}
             Some(other) => return Err(load_error(dir, format!("model_type `{other}` is not t5"))),
@@ -159,13 +159,13 @@ impl T5Model {
         }
         validate(dir, &cfg)?;
         let tokenizer = hf::load_tokenizer(dir)?;
-        let (files, _) = hf::mmap_weights(dir)?;
+        let (paths, _) = hf::mmap_weights(dir)?;
         // SAFETY: as in `hf::mmap_weights`: the maps live only while loading.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&files, DType::F32, &Device::Cpu) }
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&paths, DType::F32, &Device::Cpu) }
             .map_err(|e| load_error(dir, format!("cannot read safetensors: {e}")))?;
         let weights = load_weights(&vb, &cfg).map_err(|e| load_error(dir, e.to_string()))?;
         let gen_cfg = if dir.join(GENERATION_CONFIG_FILE).is_file() {
-            Some(hf::read_json(dir, GENERATION_CONFIG_FILE)?)
+            Some(files::read_json(dir, GENERATION_CONFIG_FILE)?)
         } else {
             None
         };
@@ -834,11 +834,11 @@ mod tests {
     /// candle-transformers' T5 run by hand: encode, then one token per step with its
     /// KV cache, greedy, until EOS or `max` tokens. Returns the ids and each step's logits.
     fn candle_greedy(dir: &Path, input: &[u32], max: usize) -> (Vec<u32>, Vec<Vec<f32>>, Vec<f32>) {
-        let files = hf::weight_files(dir).unwrap();
+        let files = files::weight_files(dir).unwrap();
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&files, DType::F32, &Device::Cpu) }
             .unwrap();
         let cfg: T5Config =
-            serde_json::from_value(hf::read_json(dir, CONFIG_FILE).unwrap()).unwrap();
+            serde_json::from_value(files::read_json(dir, CONFIG_FILE).unwrap()).unwrap();
         let mut m = T5ForConditionalGeneration::load(vb, &cfg).unwrap();
         let dev = Device::Cpu;
         let input = Tensor::new(input, &dev).unwrap().unsqueeze(0).unwrap();
@@ -1051,7 +1051,7 @@ mod tests {
         let m = T5Model::load(dir.path()).unwrap();
         let input = m.input_ids("the news").unwrap();
         let relu = our_logits(&m, &input, &[5, 6]);
-        let mut c = hf::read_json(dir.path(), CONFIG_FILE).unwrap();
+        let mut c = files::read_json(dir.path(), CONFIG_FILE).unwrap();
         c.as_object_mut().unwrap().remove("feed_forward_proj");
         std::fs::write(dir.path().join(CONFIG_FILE), c.to_string()).unwrap();
         let m = T5Model::load(dir.path()).unwrap();
@@ -1067,7 +1067,7 @@ mod tests {
             Ok(_) => panic!("loaded a broken model"),
         };
         let edit = |dir: &Path, f: &dyn Fn(&mut Value)| {
-            let mut c = hf::read_json(dir, CONFIG_FILE).unwrap();
+            let mut c = files::read_json(dir, CONFIG_FILE).unwrap();
             f(&mut c);
             std::fs::write(dir.join(CONFIG_FILE), c.to_string()).unwrap();
         };

@@ -15,10 +15,11 @@ use tokenizers::pre_tokenizers::metaspace::{Metaspace, PrependScheme};
 use tokenizers::processors::template::TemplateProcessing;
 use tokenizers::Tokenizer;
 
+use super::files::INDEX_FILE;
 use super::files::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
 use super::gguf::GgufFile;
 use super::gguf_tokenizer::tokenizer_from_gguf;
-use super::hf::{GENERATION_CONFIG_FILE, INDEX_FILE, TOKENIZER_CONFIG_FILE};
+use super::hf::{GENERATION_CONFIG_FILE, TOKENIZER_CONFIG_FILE};
 use super::tiny::{write_tiny_gguf, SplitMix, TinySpec, CHATML_TEMPLATE};
 use crate::error::{Error, Result};
 

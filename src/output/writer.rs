@@ -137,8 +137,8 @@ impl OrderedWriter {
     /// written to a results file (none for standard output).
     pub fn finish(self) -> Result<Vec<WrittenLine>> {
         if let Some(first) = self.pending.keys().next() {
-            return Err(Error::Config(format!(
-                "internal: result {} missing before {first}",
+            return Err(Error::Internal(format!(
+                "result {} missing before {first}",
                 self.next
             )));
         }

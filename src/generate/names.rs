@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::extract::generate::Parsed;
+use crate::generate::prompt::Parsed;
 
 /// "the <up to three words, last one lowercase>, <two to four capitalised words>,"
 /// e.g. "The Russian president, Vladimir Putin," or "the party leader, Ed Miliband,".

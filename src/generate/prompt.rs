@@ -2,6 +2,9 @@
 //! writes. Article text is data, never instructions: chat-template control tokens in
 //! it are neutralised before it reaches a prompt.
 
+use crate::model::generator::GenerateOptions;
+use crate::model::sampling::Sampling;
+
 /// The instruction, identical for every article (its KV cache is computed once).
 pub const INSTRUCTION: &str = "Read the news article below. Answer in exactly this format:\n\
 SUMMARY: <two or three sentences summarising the article>\n\
@@ -10,6 +13,31 @@ CLAIMS:\n\
 - <another claim>\n\
 Use only facts stated in the article. Copy names and numbers exactly.\n\n\
 ARTICLE:\n";
+
+/// Start of the assistant's answer, written for it: small models then keep the format.
+pub const PRIMER: &str = "SUMMARY:";
+
+/// Fed to a model that ends its turn before listing claims.
+pub const CLAIMS_START: &str = "\nCLAIMS:\n-";
+
+/// How every generator decodes an answer, `claims_start` being [`CLAIMS_START`] in
+/// the model's own token ids: greedy, at most `max_new_tokens`, steered into the
+/// claims section when it ends its turn after the summary.
+pub fn answer_options(max_new_tokens: usize, claims_start: Vec<u32>) -> GenerateOptions {
+    GenerateOptions {
+        max_new_tokens,
+        sampling: Sampling::Greedy,
+        // Small models loop without it; 1.1 is llama.cpp's customary value.
+        repetition_penalty: 1.1,
+        continue_unless: Some(("CLAIMS:".into(), claims_start)),
+        ..GenerateOptions::default()
+    }
+}
+
+/// Parse what the model wrote after the primed [`PRIMER`].
+pub fn parse_answer(answer: &str) -> Parsed {
+    parse(&format!("{PRIMER}{answer}"))
+}
 
 /// What the model wrote, parsed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::eval::tokenize;
 use crate::extract::features;
 use crate::model::Embeddings;
+use crate::text::tokenize;
 
 /// Weight of embedding similarity in the support score (the rest is content-word
 /// overlap: the share of the generated text's stemmed content words found in the

@@ -1,4 +1,4 @@
-//! The abstractive stage for encoder-decoder models (T5 / flan-t5). There is no
+//! The writer for encoder-decoder models (T5 / flan-t5). There is no
 //! chat template and no shared-prefix cache: the instruction and the article go
 //! to the encoder together, and the decoder is primed with the answer's first
 //! marker. Output parsing and warnings are those of the decoder path.
@@ -6,36 +6,28 @@
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::extract::abstractive::{Written, CLAIMS_START, PRIMER};
-use crate::extract::generate::{article_block, parse, INSTRUCTION};
+use crate::generate::prompt::{answer_options, article_block, CLAIMS_START, INSTRUCTION, PRIMER};
+use crate::generate::Written;
 use crate::model::generator::GenerateOptions;
-use crate::model::sampling::Sampling;
 use crate::model::t5::T5Model;
 
 /// A T5 model ready to write summaries and claims.
-pub struct Seq2SeqAbstractive {
+pub struct Seq2SeqWriter {
     model: Arc<T5Model>,
     /// Decoder tokens forced after the start token (`SUMMARY:`).
     primer: Vec<u32>,
     options: GenerateOptions,
 }
 
-impl Seq2SeqAbstractive {
+impl Seq2SeqWriter {
     /// Wrap a loaded model; `max_new_tokens` bounds each answer.
     pub fn new(model: Arc<T5Model>, max_new_tokens: usize) -> Result<Self> {
         let primer = model.tokens(PRIMER, false)?;
         let claims_start = model.tokens(CLAIMS_START, false)?;
-        Ok(Seq2SeqAbstractive {
+        Ok(Seq2SeqWriter {
             model,
             primer,
-            options: GenerateOptions {
-                max_new_tokens,
-                sampling: Sampling::Greedy,
-                // As the decoder path: small models loop without it.
-                repetition_penalty: 1.1,
-                continue_unless: Some(("CLAIMS:".into(), claims_start)),
-                ..GenerateOptions::default()
-            },
+            options: answer_options(max_new_tokens, claims_start),
         })
     }
 
@@ -54,14 +46,8 @@ impl Seq2SeqAbstractive {
         let prompt = format!("{INSTRUCTION}{}", article_block(title, sentences));
         let ids = self.model.input_ids(&prompt)?;
         let out = self.model.generate(&ids, &self.primer, &self.options)?;
-        Ok(Written {
-            parsed: parse(&format!("{PRIMER}{}", restore_lines(&out.text))),
-            raw: out.text,
-            prompt_tokens: out.prompt_tokens,
-            generated_tokens: out.ids.len(),
-            ms_prefill: out.ms_prefill,
-            ms_decode: out.ms_decode,
-        })
+        let answer = restore_lines(&out.text);
+        Ok(Written::new(out, &answer))
     }
 }
 
@@ -94,6 +80,7 @@ pub fn restore_lines(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generate::prompt::parse;
 
     #[test]
     fn restores_marker_and_bullet_lines() {

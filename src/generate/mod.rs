@@ -1,39 +1,104 @@
-//! Either kind of abstractive model behind one `write`: a decoder
-//! ([`Abstractive`], GGUF or HF `llama`/`qwen2`, with its shared-prefix cache) or
-//! an encoder-decoder ([`Seq2SeqAbstractive`], HF `t5`).
+//! The generate stage: a local generative model writes each article's summary and
+//! atomic claims from its headline and key sentences (chosen by `extract::select`);
+//! the ground stage then checks every one against the article.
+//!
+//! - [`prompt`]: the instruction, the article block (article text is data: control
+//!   tokens and fake answer markers are neutralised), parsing the answer;
+//! - [`feed`]: which sentences the model reads, and the parts of a long article
+//!   (map-reduce);
+//! - [`decoder`] / [`seq2seq`]: the two kinds of model behind one [`Writer`];
+//! - [`names`]: names the model dropped, put back from the article's appositions.
+//!
+//! Which model and where its files are is [`crate::model::registry`]'s business; this
+//! stage only builds the writer from the source it is handed.
 
-use std::path::Path;
+pub mod decoder;
+pub mod feed;
+pub mod names;
+pub mod prompt;
+pub mod seq2seq;
+
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::extract::abstractive::{combine_parts, Abstractive, PromptIds, Written};
-use crate::extract::seq2seq::Seq2SeqAbstractive;
-use crate::model::generator::Generator;
+use crate::model::generator::{Generated, Generator};
+use crate::model::hf;
+use crate::model::registry::{GeneratorFormat, GeneratorSource};
 use crate::model::t5::T5Model;
-use crate::model::{files, hf};
 
-/// A loaded abstractive model of either kind.
-pub enum AbstractiveWriter {
-    /// Decoder-only: chat template, instruction prefix computed once.
-    Decoder(Abstractive),
-    /// Encoder-decoder (T5): instruction and article through the encoder.
-    Seq2Seq(Seq2SeqAbstractive),
+pub use decoder::DecoderWriter;
+pub use feed::{feeds, parts_of};
+pub use names::restore_names;
+pub use prompt::{parse, Parsed};
+pub use seq2seq::Seq2SeqWriter;
+
+/// What the model wrote for one article.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// Parsed summary and claims.
+    pub parsed: Parsed,
+    /// The raw output text.
+    pub raw: String,
+    /// Prompt tokens (instruction prefix included).
+    pub prompt_tokens: usize,
+    /// Generated tokens.
+    pub generated_tokens: usize,
+    /// Milliseconds on the article part of the prompt.
+    pub ms_prefill: u64,
+    /// Milliseconds generating.
+    pub ms_decode: u64,
 }
 
-impl AbstractiveWriter {
-    /// Load what [`crate::extract::abstractive::resolve`] found: a T5 directory as
-    /// [`Seq2SeqAbstractive`], anything else (GGUF file, HF decoder directory)
-    /// through [`Generator::load`].
-    pub fn load(path: &Path, max_new_tokens: usize) -> Result<Self> {
-        if hf::is_model_dir(path) && hf::model_type(path)? == "t5" {
-            let model = Arc::new(T5Model::load(path)?);
-            return Ok(Self::Seq2Seq(Seq2SeqAbstractive::new(
-                model,
-                max_new_tokens,
-            )?));
+impl Written {
+    /// A generation's result, with `answer` (its text as the parser should read it)
+    /// parsed after the primed [`prompt::PRIMER`].
+    fn new(out: Generated, answer: &str) -> Self {
+        Written {
+            parsed: prompt::parse_answer(answer),
+            raw: out.text,
+            prompt_tokens: out.prompt_tokens,
+            generated_tokens: out.ids.len(),
+            ms_prefill: out.ms_prefill,
+            ms_decode: out.ms_decode,
         }
-        let generator = Arc::new(Generator::load(path)?);
-        Ok(Self::Decoder(Abstractive::new(generator, max_new_tokens)?))
+    }
+}
+
+/// A full generator prompt (see [`DecoderWriter::prompt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptIds {
+    /// The prompt as text.
+    pub text: String,
+    /// The prompt as the model's token ids.
+    pub ids: Vec<u32>,
+}
+
+/// A loaded generative model of either kind, ready to write summaries and claims.
+pub enum Writer {
+    /// Decoder-only: chat template, instruction prefix computed once.
+    Decoder(DecoderWriter),
+    /// Encoder-decoder (T5): instruction and article through the encoder.
+    Seq2Seq(Seq2SeqWriter),
+}
+
+impl Writer {
+    /// Load the model `source` points at with the loader of its format.
+    pub fn load(source: &GeneratorSource, max_new_tokens: usize) -> Result<Self> {
+        let path = &source.path;
+        Ok(match source.format {
+            GeneratorFormat::Gguf => Self::Decoder(DecoderWriter::new(
+                Arc::new(Generator::load(path)?),
+                max_new_tokens,
+            )?),
+            GeneratorFormat::HfDecoder => Self::Decoder(DecoderWriter::new(
+                Arc::new(hf::load_decoder(path, &Default::default())?),
+                max_new_tokens,
+            )?),
+            GeneratorFormat::HfSeq2Seq => Self::Seq2Seq(Seq2SeqWriter::new(
+                Arc::new(T5Model::load(path)?),
+                max_new_tokens,
+            )?),
+        })
     }
 
     /// Write a summary and claims from the headline and the chosen sentences.
@@ -44,7 +109,7 @@ impl AbstractiveWriter {
         }
     }
 
-    /// Several articles at once (see [`Abstractive::write_batch`]); the
+    /// Several articles at once (see [`DecoderWriter::write_batch`]); the
     /// encoder-decoder model writes them one after another.
     pub fn write_batch(&self, items: &[(Option<&str>, Vec<&str>)]) -> Vec<Result<Written>> {
         match self {
@@ -53,7 +118,7 @@ impl AbstractiveWriter {
         }
     }
 
-    /// Map-reduce for a long article (see [`Abstractive::write_parts`]); the
+    /// Map-reduce for a long article (see [`DecoderWriter::write_parts`]); the
     /// encoder-decoder model writes its parts one after another.
     pub fn write_parts(&self, title: Option<&str>, parts: &[Vec<&str>]) -> Result<Written> {
         match self {
@@ -68,7 +133,7 @@ impl AbstractiveWriter {
         }
     }
 
-    /// The exact prompt the decoder receives (see [`Abstractive::prompt`]); the
+    /// The exact prompt the decoder receives (see [`DecoderWriter::prompt`]); the
     /// encoder-decoder path has no shared-prefix prompt to show.
     pub fn prompt(&self, title: Option<&str>, sentences: &[&str]) -> Result<PromptIds> {
         match self {
@@ -88,27 +153,63 @@ impl AbstractiveWriter {
     }
 }
 
-/// Content hash identifying a model: a file's sha256, or for an HF directory that
-/// of its weights ([`hf::weights_sha256`]).
-pub fn model_sha256(path: &Path) -> Result<String> {
-    if path.is_dir() {
-        hf::weights_sha256(path)
-    } else {
-        files::file_sha256(path)
+/// The reduce step of map-reduce: `reduce` writes from the parts' summaries; the
+/// parts' claims, warnings (prefixed with their part) and token counts are merged
+/// into its result.
+fn combine_parts(
+    mapped: Vec<Written>,
+    reduce: impl FnOnce(&[&str]) -> Result<Written>,
+) -> Result<Written> {
+    let partial: Vec<String> = mapped
+        .iter()
+        .filter(|w| !w.parsed.summary.is_empty())
+        .map(|w| w.parsed.summary.join(" "))
+        .collect();
+    let partial: Vec<&str> = partial.iter().map(String::as_str).collect();
+    let mut out = reduce(&partial)?;
+    let mut claims = Vec::new();
+    let mut warnings = Vec::new();
+    let mut raw = String::new();
+    for (i, w) in mapped.into_iter().enumerate() {
+        claims.extend(w.parsed.claims);
+        warnings.extend(
+            w.parsed
+                .warnings
+                .into_iter()
+                .map(|x| format!("part {}: {x}", i + 1)),
+        );
+        out.prompt_tokens += w.prompt_tokens;
+        out.generated_tokens += w.generated_tokens;
+        out.ms_prefill += w.ms_prefill;
+        out.ms_decode += w.ms_decode;
+        raw.push_str(&w.raw);
+        raw.push_str("\n\n");
     }
+    out.raw = raw + &out.raw;
+    warnings.append(&mut out.parsed.warnings);
+    out.parsed.claims = claims;
+    out.parsed.warnings = warnings;
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
-    use crate::extract::abstractive::{resolve, CLAIMS_START, PRIMER};
-    use crate::extract::generate::{article_block, parse, INSTRUCTION};
-    use crate::extract::seq2seq::restore_lines;
+    use crate::generate::prompt::{article_block, CLAIMS_START, INSTRUCTION, PRIMER};
+    use crate::generate::seq2seq::restore_lines;
+    use crate::model::registry;
     use crate::model::tiny_hf::{write_tiny_hf, TinyHfSpec};
+    use std::path::Path;
 
     const TITLE: &str = "The world news";
     const SENTENCES: [&str; 2] = ["The world said a news article.", "We are at the sea."];
+
+    /// Resolve a model path as `--generator` does, then load it.
+    fn load(path: &Path, max_new_tokens: usize) -> Result<Writer> {
+        let models = tempfile::tempdir().unwrap();
+        let source = GeneratorSource::resolve(path.to_str().unwrap(), models.path())?;
+        Writer::load(&source, max_new_tokens)
+    }
 
     fn tiny(spec: &TinyHfSpec) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
@@ -117,7 +218,7 @@ mod tests {
     }
 
     /// HF llama / qwen2 directory: resolve → load → prompt → generate → parse, the
-    /// same as driving the decoder `Abstractive` directly.
+    /// same as driving the `DecoderWriter` directly.
     #[test]
     fn hf_decoders_write_end_to_end() {
         for arch in ["llama", "qwen2"] {
@@ -127,11 +228,17 @@ mod tests {
                 ..TinyHfSpec::new(arch, 31)
             });
             let models = tempfile::tempdir().unwrap();
-            let (name, path) = resolve(dir.path().to_str().unwrap(), models.path()).unwrap();
+            let source =
+                GeneratorSource::resolve(dir.path().to_str().unwrap(), models.path()).unwrap();
+            let path = source.path.clone();
             assert_eq!(path, dir.path());
-            assert_eq!(name, dir.path().file_name().unwrap().to_string_lossy());
-            let w = AbstractiveWriter::load(&path, 24).unwrap();
-            let AbstractiveWriter::Decoder(direct) = &w else {
+            assert_eq!(
+                source.name,
+                dir.path().file_name().unwrap().to_string_lossy()
+            );
+            assert_eq!(source.format, GeneratorFormat::HfDecoder);
+            let w = Writer::load(&source, 24).unwrap();
+            let Writer::Decoder(direct) = &w else {
                 panic!("{arch} loaded as seq2seq")
             };
             let out = w.write(Some(TITLE), &SENTENCES).unwrap();
@@ -141,8 +248,8 @@ mod tests {
             let again = direct.write(Some(TITLE), &SENTENCES).unwrap();
             assert_eq!(again.raw, out.raw);
             assert_eq!(
-                model_sha256(&path).unwrap(),
-                hf::weights_sha256(&path).unwrap()
+                source.sha256().unwrap(),
+                registry::weights_sha256(&path).unwrap()
             );
         }
         // A model that ends its turn at once is steered into the claims section.
@@ -151,7 +258,7 @@ mod tests {
             context_length: 1024,
             ..TinyHfSpec::new("qwen2", 32)
         });
-        let w = AbstractiveWriter::load(dir.path(), 24).unwrap();
+        let w = load(dir.path(), 24).unwrap();
         let out = w.write(None, &SENTENCES).unwrap();
         assert_eq!(out.raw, CLAIMS_START);
     }
@@ -161,8 +268,8 @@ mod tests {
     #[test]
     fn t5_writes_end_to_end() {
         let dir = tiny(&TinyHfSpec::new("t5", 33));
-        let w = AbstractiveWriter::load(dir.path(), 20).unwrap();
-        let AbstractiveWriter::Seq2Seq(s) = &w else {
+        let w = load(dir.path(), 20).unwrap();
+        let Writer::Seq2Seq(s) = &w else {
             panic!("t5 loaded as decoder")
         };
         let out = w.write(Some(TITLE), &SENTENCES).unwrap();
@@ -194,7 +301,7 @@ mod tests {
             zero_output: true,
             ..TinyHfSpec::new("t5", 34)
         });
-        let w = AbstractiveWriter::load(dir.path(), 20).unwrap();
+        let w = load(dir.path(), 20).unwrap();
         let out = w.write(Some(TITLE), &SENTENCES).unwrap();
         assert_eq!(out.raw, "CLAIMS: -");
         assert_eq!(out.parsed, parse("SUMMARY:\nCLAIMS: -"));
@@ -203,11 +310,11 @@ mod tests {
     #[test]
     fn resolve_and_load_errors() {
         let models = tempfile::tempdir().unwrap();
-        let err = resolve("/no/such/model", models.path()).unwrap_err();
+        let err = GeneratorSource::resolve("/no/such/model", models.path()).unwrap_err();
         assert!(err.to_string().contains("config.json"), "{err}");
         // A folder without config.json and without a .gguf is not a model.
         let empty = tempfile::tempdir().unwrap();
-        assert!(resolve(empty.path().to_str().unwrap(), models.path()).is_err());
+        assert!(GeneratorSource::resolve(empty.path().to_str().unwrap(), models.path()).is_err());
         // Unknown model types are refused with the supported list.
         let dir = tiny(&TinyHfSpec::new("llama", 35));
         let mut c: serde_json::Value =
@@ -215,7 +322,7 @@ mod tests {
                 .unwrap();
         c["model_type"] = "gpt_neox".into();
         std::fs::write(dir.path().join("config.json"), c.to_string()).unwrap();
-        match AbstractiveWriter::load(dir.path(), 8) {
+        match load(dir.path(), 8) {
             Err(Error::ModelLoad { message, .. }) => {
                 assert!(
                     message.contains("gpt_neox") && message.contains("llama, qwen2, t5"),
@@ -227,9 +334,6 @@ mod tests {
         }
         let t5 = tiny(&TinyHfSpec::new("t5", 36));
         std::fs::remove_file(t5.path().join("tokenizer.json")).unwrap();
-        assert!(matches!(
-            AbstractiveWriter::load(t5.path(), 8),
-            Err(Error::ModelLoad { .. })
-        ));
+        assert!(matches!(load(t5.path(), 8), Err(Error::ModelLoad { .. })));
     }
 }

@@ -1,0 +1,584 @@
+//! One article through the stages, in [`Engine`]:
+//!
+//! ```text
+//! clean → segment → encode → select, claims → generate → ground → record
+//! ```
+//!
+//! The stages before generation run per article; a worker's
+//! group of articles is then decoded together ([`Engine::process_group`]); each is
+//! grounded and assembled into its record (`assemble.rs`). Runs over many inputs, in
+//! parallel and resumable, are in [`crate::run`].
+
+mod assemble;
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::{ClaimsMode, Config};
+use crate::error::{ArticleError, ErrorKind, Result};
+use crate::extract::select::{sentence_info, SentenceInfo};
+use crate::extract::{find_claims, select, Claim};
+use crate::generate::{feeds, restore_names, PromptIds, Writer, Written};
+use crate::ground::{ground, GroundOptions};
+use crate::ingest::{Article, Failure};
+use crate::model::encoder::{BertEncoder, EncoderOptions};
+use crate::model::registry::{EncoderSource, GeneratorSource};
+use crate::model::{Embedder, Embeddings};
+use crate::output::manifest::ModelFile;
+use crate::output::record::ModelIds;
+use crate::output::{Record, SCHEMA_VERSION};
+use crate::text::{clean, segment, Removed, Span};
+
+use assemble::Parts;
+
+/// Milliseconds spent per stage on one article.
+pub type StageMs = BTreeMap<String, u64>;
+
+/// A loaded generator and the id records name it by (`name@sha256[..8]`).
+struct LoadedGenerator {
+    writer: Writer,
+    id: String,
+}
+
+/// Loaded models plus configuration: everything needed to process articles.
+/// Loaded once per process and shared by all worker threads.
+pub struct Engine {
+    encoder: Arc<dyn Embedder>,
+    generator: Option<LoadedGenerator>,
+    config: Config,
+    models: Vec<ModelFile>,
+    config_hash: String,
+}
+
+impl Engine {
+    /// Load the models named by `config` (where they are: [`crate::model::registry`]).
+    pub fn load(config: &Config) -> Result<Self> {
+        let source = EncoderSource::default_in(&config.models_dir)?;
+        let encoder = BertEncoder::load(&source.dir, EncoderOptions::default())?;
+        let models = vec![ModelFile {
+            role: "encoder".into(),
+            name: source.name.clone(),
+            path: source.weights().display().to_string(),
+            sha256: source.sha256()?,
+        }];
+        let mut engine = Self::with_encoder(Arc::new(encoder), config.clone(), models);
+        if let Some(g) = &config.generator {
+            let source = GeneratorSource::resolve(&g.model, &config.models_dir)?;
+            let sha256 = source.sha256()?;
+            let writer = Writer::load(&source, g.max_new_tokens)?;
+            engine.generator = Some(LoadedGenerator {
+                writer,
+                id: format!("{}@{}", source.name, &sha256[..8]),
+            });
+            engine.models.push(ModelFile {
+                role: "generator".into(),
+                name: source.name,
+                path: source.path.display().to_string(),
+                sha256,
+            });
+            engine.config_hash = engine.compute_config_hash();
+        }
+        Ok(engine)
+    }
+
+    /// Build from an already loaded encoder (tests, embedding brief in other programs).
+    pub fn with_encoder(
+        encoder: Arc<dyn Embedder>,
+        config: Config,
+        models: Vec<ModelFile>,
+    ) -> Self {
+        let mut engine = Engine {
+            encoder,
+            generator: None,
+            config,
+            models,
+            config_hash: String::new(),
+        };
+        engine.config_hash = engine.compute_config_hash();
+        engine
+    }
+
+    /// [`Config::output_hash`] over the configuration, the encoder's id and the model
+    /// files' hashes.
+    fn compute_config_hash(&self) -> String {
+        let mut models = vec![format!("encoder:{}", self.encoder.id())];
+        models.extend(
+            self.models
+                .iter()
+                .map(|m| format!("{}:{}", m.role, m.sha256)),
+        );
+        self.config.output_hash(SCHEMA_VERSION, &models)
+    }
+
+    /// The hash every record of this engine carries as `config_hash`.
+    pub fn config_hash(&self) -> &str {
+        &self.config_hash
+    }
+
+    /// The record for an article that could not be read, stamped like every other.
+    pub fn failed(&self, failure: Failure) -> Record {
+        let content_hash = failure.content_hash();
+        let mut r = Record::failed(failure.id, failure.source, failure.error);
+        r.content_hash = Some(content_hash);
+        r.config_hash = Some(self.config_hash.clone());
+        r
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Model files in use, with hashes.
+    pub fn models(&self) -> &[ModelFile] {
+        &self.models
+    }
+
+    /// Process one article into its record, stamped with the article's content hash
+    /// and the engine's config hash. Never panics: failures, including panics inside
+    /// a stage (bugs), become error records.
+    pub fn process(&self, article: &Article) -> (Record, StageMs) {
+        self.process_group(std::slice::from_ref(article))
+            .pop()
+            .expect("one record per article")
+    }
+
+    /// Process a group of articles, decoding their generations together: each decode
+    /// step is one batched pass over the weights for all of them (see
+    /// [`crate::model::int8`]), which is where a CPU spends generation time. Every
+    /// record is identical to what [`Self::process`] gives for that article alone
+    /// (test); one failing article fails only its own record. Records come back in
+    /// input order, stamped as in [`Self::process`]. A generation's time is shared
+    /// out evenly between the articles decoded together.
+    pub fn process_group(&self, articles: &[Article]) -> Vec<(Record, StageMs)> {
+        self.run_group(&articles.iter().collect::<Vec<_>>())
+    }
+
+    /// [`Self::process_group`] over the articles among `items`: for each item, its
+    /// record and stage times when `article` finds an article in it, `None` for the
+    /// others (read failures, work already done), in item order.
+    pub fn process_items<T>(
+        &self,
+        items: &[T],
+        article: impl Fn(&T) -> Option<&Article>,
+    ) -> Vec<Option<(Record, StageMs)>> {
+        let articles: Vec<&Article> = items.iter().filter_map(&article).collect();
+        let mut done = self.run_group(&articles).into_iter();
+        items
+            .iter()
+            .map(|item| article(item).and_then(|_| done.next()))
+            .collect()
+    }
+
+    fn run_group(&self, articles: &[&Article]) -> Vec<(Record, StageMs)> {
+        let prepared: Vec<Result<Prepared, ArticleError>> = articles
+            .iter()
+            .map(|a| guarded(|| self.prepare(a)))
+            .collect();
+        let (written, generate_ms) = match &self.generator {
+            Some(g) => write_group(&g.writer, &prepared),
+            None => (
+                prepared.iter().map(|_| None).collect(),
+                vec![0; articles.len()],
+            ),
+        };
+        articles
+            .iter()
+            .zip(prepared)
+            .zip(written)
+            .zip(generate_ms)
+            .map(|(((article, p), w), ms)| {
+                let done = p.and_then(|p| guarded(|| self.finish(article, p, w, ms)));
+                let (mut record, ms) = match done {
+                    Ok(done) => done,
+                    Err(e) => (
+                        Record::failed(article.id.clone(), article.source.clone(), e),
+                        StageMs::new(),
+                    ),
+                };
+                record.content_hash = Some(article.content_hash());
+                record.config_hash = Some(self.config_hash.clone());
+                (record, ms)
+            })
+            .collect()
+    }
+
+    /// The stages before generation: clean, segment, encode, select, claims, and
+    /// what the generator is to read.
+    fn prepare(&self, article: &Article) -> Result<Prepared, ArticleError> {
+        let mut ms = StageMs::new();
+        let mut clock = Instant::now();
+        let mut lap = |ms: &mut StageMs, stage: &str| {
+            let now = Instant::now();
+            ms.insert(stage.to_string(), (now - clock).as_millis() as u64);
+            clock = now;
+        };
+        let text = read_text(article, &mut |stage| lap(&mut ms, stage))?;
+        let sentences = text.sentences();
+        let (emb, title_emb) = self.embed(&sentences, text.title.as_deref())?;
+        lap(&mut ms, "encode");
+
+        let info: Vec<SentenceInfo> = sentences.iter().map(sentence_info).collect();
+        let chosen = select(&emb, title_emb.as_deref(), &info, &self.config.select);
+        lap(&mut ms, "select");
+        let claims = find_claims(&text.text, &text.spans, &emb, &self.config.claims);
+        lap(&mut ms, "claims");
+        let feeds = match &self.config.generator {
+            Some(g) if self.generator.is_some() => {
+                let title_emb = title_emb.as_deref();
+                feeds(&sentences, &emb, title_emb, &info, &self.config.select, g)
+                    .into_iter()
+                    .map(|f| f.into_iter().map(str::to_string).collect())
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        Ok(Prepared {
+            text,
+            emb,
+            chosen,
+            claims,
+            feeds,
+            ms,
+        })
+    }
+
+    /// Ground what the generator wrote (if it ran) and assemble the record.
+    fn finish(
+        &self,
+        article: &Article,
+        p: Prepared,
+        written: Option<Result<Written, ArticleError>>,
+        generate_ms: u64,
+    ) -> Result<(Record, StageMs), ArticleError> {
+        let Prepared {
+            text,
+            emb,
+            chosen,
+            claims,
+            feeds,
+            mut ms,
+        } = p;
+        let sentences = text.sentences();
+        let mut summary = assemble::extractive_summary(&sentences, &chosen);
+        let mut warnings = Vec::new();
+        let mut claims = match self.config.claims_mode {
+            ClaimsMode::Generated => Vec::new(),
+            _ => claims,
+        };
+        let mut generation = None;
+        if let Some(written) = written {
+            let mut written = written?;
+            let clock = Instant::now();
+            restore_names(&mut written.parsed, &text.text);
+            ms.insert(
+                "generate".into(),
+                generate_ms + clock.elapsed().as_millis() as u64,
+            );
+            let clock = Instant::now();
+            let opts = GroundOptions {
+                max_claims: self.config.claims.max_claims,
+                drop_unsupported: self.config.drop_unsupported,
+            };
+            let title = text.title.as_deref();
+            let mut grounded = ground(
+                self.encoder.as_ref(),
+                &text.text,
+                &text.spans,
+                &emb,
+                title,
+                &written.parsed,
+                opts,
+            )?;
+            ms.insert("ground".into(), clock.elapsed().as_millis() as u64);
+            warnings.extend(written.parsed.warnings.iter().cloned());
+            match assemble::abstractive_summary(&mut grounded, &chosen) {
+                Some(s) => summary = s,
+                None => warnings.push(
+                    "the generator wrote no usable summary; the extractive one is kept".into(),
+                ),
+            }
+            if self.config.claims_mode != ClaimsMode::Extractive {
+                let mut all = grounded.claims;
+                all.append(&mut claims);
+                claims = all;
+            }
+            generation = Some((written.prompt_tokens, written.generated_tokens));
+        }
+        let parts = Parts {
+            parts: (feeds.len() > 1).then_some(feeds.len()),
+            summary,
+            claims,
+            warnings,
+            generation,
+            title: text.title,
+            byline: text.byline,
+            removed: text.removed,
+            text: text.text,
+            spans: text.spans,
+        };
+        let models = ModelIds {
+            encoder: self.encoder.id(),
+            generator: self.generator.as_ref().map(|g| g.id.clone()),
+        };
+        let cfg = &self.config;
+        let record = assemble::record(article, parts, models, &ms, cfg.include_text, cfg.timings);
+        Ok((record, ms))
+    }
+
+    /// The exact prompt the generator receives for `article` (`None` without a
+    /// generator): the same cleaning, segmentation, encoding and sentence choice as
+    /// [`Self::process`], without generating. With `whole_article`, the same prompt
+    /// with every sentence of the article instead of the chosen ones (what a plain
+    /// one-prompt-per-article use of a model would send). For `brief bench --dump-prompts`.
+    pub fn prompt(
+        &self,
+        article: &Article,
+        whole_article: bool,
+    ) -> Result<Option<PromptIds>, ArticleError> {
+        let (Some(g), Some(gen_cfg)) = (&self.generator, &self.config.generator) else {
+            return Ok(None);
+        };
+        let text = read_text(article, &mut |_| {})?;
+        let sentences = text.sentences();
+        let title = text.title.as_deref();
+        let feed = if whole_article {
+            sentences
+        } else {
+            let (emb, title_emb) = self.embed(&sentences, title)?;
+            let info: Vec<SentenceInfo> = sentences.iter().map(sentence_info).collect();
+            // A long article's parts are each prompted separately; the dump shows
+            // their sentences in one prompt.
+            let select_cfg = &self.config.select;
+            feeds(
+                &sentences,
+                &emb,
+                title_emb.as_deref(),
+                &info,
+                select_cfg,
+                gen_cfg,
+            )
+            .concat()
+        };
+        g.writer
+            .prompt(title, &feed)
+            .map(Some)
+            .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))
+    }
+
+    /// Embed the sentences and the headline in one batch.
+    fn embed(
+        &self,
+        sentences: &[&str],
+        title: Option<&str>,
+    ) -> Result<(Embeddings, Option<Vec<f32>>), ArticleError> {
+        let mut texts: Vec<&str> = sentences.to_vec();
+        if let Some(t) = title {
+            texts.push(t);
+        }
+        let all = self
+            .encoder
+            .embed(&texts)
+            .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
+        let n = sentences.len();
+        let title_row = title.map(|_| all.row(n).to_vec());
+        let emb = Embeddings {
+            dim: all.dim,
+            data: all.data[..n * all.dim].to_vec(),
+        };
+        Ok((emb, title_row))
+    }
+}
+
+/// An article's cleaned text, cut into sentences.
+struct Text {
+    text: String,
+    spans: Vec<Span>,
+    title: Option<String>,
+    byline: Option<String>,
+    removed: Vec<Removed>,
+}
+
+impl Text {
+    fn sentences(&self) -> Vec<&str> {
+        self.spans
+            .iter()
+            .map(|s| &self.text[s.start..s.end])
+            .collect()
+    }
+}
+
+/// Clean and segment an article (`lap` is called after each stage); an article with
+/// no text or no sentence left is `empty`.
+fn read_text(article: &Article, lap: &mut dyn FnMut(&str)) -> Result<Text, ArticleError> {
+    let cleaned = clean(&article.body, article.title.as_deref());
+    lap("clean");
+    if cleaned.text.trim().is_empty() {
+        return Err(ArticleError::new(
+            ErrorKind::Empty,
+            "no article text left after cleaning",
+        ));
+    }
+    let spans = segment(&cleaned.text);
+    lap("segment");
+    if spans.is_empty() {
+        return Err(ArticleError::new(ErrorKind::Empty, "no sentences found"));
+    }
+    Ok(Text {
+        title: article.title.clone().or(cleaned.title),
+        byline: article.byline.clone().or(cleaned.byline),
+        removed: cleaned.removed,
+        text: cleaned.text,
+        spans,
+    })
+}
+
+/// An article after the stages before generation, waiting for its generation.
+struct Prepared {
+    text: Text,
+    emb: Embeddings,
+    chosen: Vec<usize>,
+    /// Extractive claims.
+    claims: Vec<Claim>,
+    /// What the generator reads, per part (empty without a generator).
+    feeds: Vec<Vec<String>>,
+    ms: StageMs,
+}
+
+/// Generation for a group: single-part articles are decoded together; a long
+/// article's parts are already a batch of their own (map-reduce), so it runs alone.
+/// Returns what was written per article (`None` where preparation failed) and the
+/// milliseconds each is charged.
+#[allow(clippy::type_complexity)]
+fn write_group(
+    writer: &Writer,
+    prepared: &[Result<Prepared, ArticleError>],
+) -> (Vec<Option<Result<Written, ArticleError>>>, Vec<u64>) {
+    let mut written: Vec<Option<Result<Written, ArticleError>>> =
+        prepared.iter().map(|_| None).collect();
+    let mut generate_ms = vec![0u64; prepared.len()];
+    let batched: Vec<usize> = (0..prepared.len())
+        .filter(|&i| matches!(&prepared[i], Ok(p) if p.feeds.len() == 1))
+        .collect();
+    let clock = Instant::now();
+    let items: Vec<(Option<&str>, Vec<&str>)> = batched
+        .iter()
+        .filter_map(|&i| prepared[i].as_ref().ok())
+        .map(|p| {
+            let feed = p.feeds[0].iter().map(String::as_str).collect();
+            (p.text.title.as_deref(), feed)
+        })
+        .collect();
+    let results = match guarded(|| Ok(writer.write_batch(&items))) {
+        Ok(results) => results.into_iter().map(model_error).collect(),
+        Err(e) => vec![Err(e); batched.len()],
+    };
+    let share = clock.elapsed().as_millis() as u64 / batched.len().max(1) as u64;
+    for (&i, result) in batched.iter().zip(results) {
+        written[i] = Some(result);
+        generate_ms[i] = share;
+    }
+    for (i, p) in prepared.iter().enumerate() {
+        if let (Ok(p), None) = (p, &written[i]) {
+            let clock = Instant::now();
+            let feeds: Vec<Vec<&str>> = p
+                .feeds
+                .iter()
+                .map(|f| f.iter().map(String::as_str).collect())
+                .collect();
+            let title = p.text.title.as_deref();
+            written[i] = Some(guarded(|| model_error(writer.write_parts(title, &feeds))));
+            generate_ms[i] = clock.elapsed().as_millis() as u64;
+        }
+    }
+    (written, generate_ms)
+}
+
+/// Run `f`, turning a panic (a bug) into an `internal` error.
+fn guarded<T>(f: impl FnOnce() -> Result<T, ArticleError>) -> Result<T, ArticleError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(ArticleError::new(
+            ErrorKind::Internal,
+            format!("internal error (a bug in brief, please report it): {what}"),
+        ))
+    })
+}
+
+/// A generator failure as the article's `model` error.
+fn model_error(r: Result<Written>) -> Result<Written, ArticleError> {
+    r.map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::*;
+    use crate::config::GeneratorConfig;
+    use crate::model::registry::DEFAULT_ENCODER;
+    use crate::model::testing::write_tiny_bert;
+    use crate::model::tiny::{write_tiny_gguf, TinySpec};
+    use crate::output::Status;
+
+    #[test]
+    fn articles_decoded_together_get_the_records_they_get_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tiny_bert(&dir.path().join(DEFAULT_ENCODER)).unwrap();
+        let gguf = dir.path().join("g.gguf");
+        let spec = TinySpec {
+            context_length: 4096,
+            ..TinySpec::new("qwen2", 3)
+        };
+        write_tiny_gguf(&gguf, &spec).unwrap();
+        let config = Config {
+            models_dir: dir.path().to_path_buf(),
+            generator: Some(GeneratorConfig {
+                model: gguf.display().to_string(),
+                max_new_tokens: 16,
+                ..GeneratorConfig::default()
+            }),
+            claims_mode: ClaimsMode::Both,
+            ..Config::default()
+        };
+        let engine = Engine::load(&config).unwrap();
+        let bodies = [
+            "The cat sat on the mat. A dog ran to the park.",
+            "News today: the big red house is in the park. It said so in a report.",
+            "",
+            "A small dog sat. The cat ran to the house and the mat is red.",
+            "The report said the park is big. The dog and the cat sat today. It ran.",
+        ];
+        let articles: Vec<Article> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, b)| Article::from_body(format!("a{i}.txt"), b.to_string()))
+            .collect();
+        let line = |r: &Record| serde_json::to_string(r).unwrap();
+        let alone: Vec<String> = articles
+            .iter()
+            .map(|a| line(&engine.process(a).0))
+            .collect();
+        let together: Vec<String> = engine
+            .process_group(&articles)
+            .iter()
+            .map(|(r, _)| line(r))
+            .collect();
+        assert_eq!(together, alone);
+        // The generator ran for the good articles and the empty one failed alone.
+        let records: Vec<Record> = engine
+            .process_group(&articles)
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        assert_eq!(records[2].status, Status::Error);
+        for (i, r) in records.iter().enumerate().filter(|(i, _)| *i != 2) {
+            let stats = r.stats.as_ref().unwrap();
+            assert!(stats.generated_tokens.unwrap() > 0, "article {i}");
+        }
+    }
+}

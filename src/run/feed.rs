@@ -1,0 +1,127 @@
+//! The feed: inputs read in order (skipping what earlier runs finished), cut into
+//! groups of articles, each group processed by a worker and its records sent, in
+//! order of the inputs, to the drain.
+//!
+//! Reading happens on the iterator that feeds `par_bridge`, so workers are handed
+//! articles roughly in input order and the drain's reorder buffer stays small
+//! (about one group per thread) however long the run.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::SyncSender;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::ingest::{self, Article, Failure, IngestOptions, Unit};
+use crate::output::resume::{Plan, Position};
+use crate::output::Record;
+use crate::pipeline::{Engine, StageMs};
+
+/// One step of the run, in input order.
+enum Work {
+    /// Process this article.
+    Article(Article, Position),
+    /// Record this read failure.
+    Failed(Failure, Position),
+    /// Already done (one article, or a whole unit not read again).
+    Skip,
+}
+
+/// What the feed sends the drain for each step: its index in input order, the record
+/// (with its place in the inputs) unless the step was skipped, and stage times.
+pub(super) type Done = (usize, Option<(Record, Position)>, StageMs);
+
+/// Everything the feed reads from.
+pub(super) struct Feed<'a> {
+    pub engine: &'a Engine,
+    pub units: &'a [Unit],
+    pub plan: &'a Plan,
+    pub ingest: &'a IngestOptions,
+    pub pool: &'a rayon::ThreadPool,
+    pub group_size: usize,
+    /// Set by a signal: no new unit is read, no new group started.
+    pub cancel: &'a AtomicBool,
+    /// Set by the drain when it cannot write: the same.
+    pub stop: &'a AtomicBool,
+    /// Nanoseconds spent reading inputs.
+    pub ingest_ns: &'a AtomicU64,
+}
+
+impl Feed<'_> {
+    fn stopped(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || self.stop.load(Ordering::Relaxed)
+    }
+
+    /// The steps of unit `u` (read now unless it is done as a whole).
+    fn read(&self, u: usize, unit: &Unit) -> Vec<Work> {
+        if self.plan.unit_done(u) {
+            return vec![Work::Skip];
+        }
+        let t = Instant::now();
+        let items = ingest::read_unit(unit, self.ingest);
+        self.ingest_ns
+            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        let pos = |i: usize| (u + 1, i);
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Ok(a) if self.plan.is_done(&a.source, &a.content_hash()) => Work::Skip,
+                Ok(a) => Work::Article(a, pos(i)),
+                Err(f) if self.plan.is_done(&f.source, &f.content_hash()) => Work::Skip,
+                Err(f) => Work::Failed(f, pos(i)),
+            })
+            .collect()
+    }
+
+    /// Read, group and process everything, sending each step's outcome to `tx`.
+    /// Returns when the inputs are exhausted or the run is stopped.
+    pub fn run(&self, tx: SyncSender<Done>) {
+        let items = self
+            .units
+            .iter()
+            .enumerate()
+            // Checked before each unit is read: a signal stops the feed at once.
+            .take_while(|_| !self.stopped())
+            .flat_map(|(u, unit)| self.read(u, unit))
+            .enumerate();
+        let mut items = items.peekable();
+        let groups = std::iter::from_fn(move || {
+            let group: Vec<_> = items.by_ref().take(self.group_size).collect();
+            (!group.is_empty()).then_some(group)
+        });
+        self.pool.install(|| {
+            groups.par_bridge().for_each_with(tx, |tx, group| {
+                // Groups handed out before a stop are dropped, not started.
+                if self.stopped() {
+                    return;
+                }
+                for done in self.process(group) {
+                    // The receiver only disappears after a write error; then stop.
+                    if tx.send(done).is_err() {
+                        self.stop.store(true, Ordering::Relaxed);
+                    }
+                }
+            });
+        });
+    }
+
+    /// One group's articles decoded together; failures and skips passed through.
+    fn process(&self, group: Vec<(usize, Work)>) -> Vec<Done> {
+        let processed = self.engine.process_items(&group, |(_, w)| match w {
+            Work::Article(a, _) => Some(a),
+            _ => None,
+        });
+        group
+            .into_iter()
+            .zip(processed)
+            .map(|((idx, work), processed)| match (work, processed) {
+                (Work::Article(_, pos), Some((record, ms))) => (idx, Some((record, pos)), ms),
+                (Work::Failed(f, pos), _) => {
+                    (idx, Some((self.engine.failed(f), pos)), StageMs::new())
+                }
+                _ => (idx, None, StageMs::new()),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,162 @@
+//! Before a run starts: worker threads, ingest options, and the output side — for a
+//! folder, `results.jsonl` scanned and repaired, what to keep decided, the rest
+//! dropped (atomically) before anything is appended.
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ingest::{self, Discovered, IngestOptions, Unit};
+use crate::output::results::{self, Line};
+use crate::output::resume::{Plan, UnitKeys};
+use crate::output::writer::WrittenLine;
+use crate::output::Sink;
+
+use super::{Output, RunOptions};
+
+/// Worker threads for `configured` (0 = one per core).
+pub fn thread_count(configured: usize) -> usize {
+    if configured == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        configured
+    }
+}
+
+/// A pool of `threads` workers.
+pub fn worker_pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Threads {
+            threads,
+            message: e.to_string(),
+        })
+}
+
+/// How articles are read under `cfg`.
+pub fn ingest_options(cfg: &Config) -> IngestOptions {
+    IngestOptions {
+        max_article_bytes: cfg.max_article_bytes,
+        ..IngestOptions::default()
+    }
+}
+
+/// The output side of a run, ready to write.
+pub(super) struct Prepared {
+    pub sink: Sink,
+    pub plan: Plan,
+    /// Lines kept in the results file, with their current offsets.
+    pub kept: Vec<WrittenLine>,
+}
+
+/// Open the output; for a folder, scan and repair `results.jsonl`, decide what to
+/// keep, and drop the rest (atomically) before anything is appended. What was
+/// repaired is added to `warnings`.
+pub(super) fn prepare_output(
+    opts: &RunOptions,
+    config_hash: &str,
+    discovered: &Discovered,
+    ingest_opts: &IngestOptions,
+    pool: &rayon::ThreadPool,
+    warnings: &mut Vec<String>,
+) -> Result<Prepared> {
+    let dir = match &opts.output {
+        Output::Stdout => {
+            return Ok(Prepared {
+                sink: Sink::stdout(),
+                plan: Plan::fresh(),
+                kept: Vec::new(),
+            })
+        }
+        Output::Dir(dir) => dir,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let path = dir.join("results.jsonl");
+    if opts.force {
+        if path.exists() {
+            results::rewrite(&path, &[])?;
+        }
+        return Ok(Prepared {
+            sink: Sink::append(&path)?,
+            plan: Plan::fresh(),
+            kept: Vec::new(),
+        });
+    }
+    let scan = results::scan(&path)?;
+    if scan.truncated > 0 {
+        warnings.push(format!(
+            "{}: removed an incomplete last line ({} bytes) left by an interrupted run; its article is processed again",
+            path.display(),
+            scan.truncated
+        ));
+    }
+    if scan.unparsable > 0 {
+        warnings.push(format!(
+            "{}: dropped {} line(s) that are not brief records",
+            path.display(),
+            scan.unparsable
+        ));
+    }
+    let plan = if Plan::worth_checking(&scan.lines, config_hash) {
+        let keys = unit_keys(&discovered.units, ingest_opts, pool);
+        Plan::make(&scan.lines, config_hash, &keys)
+    } else {
+        Plan::make(&scan.lines, config_hash, &[])
+    };
+    let kept_lines: Vec<&Line> = plan.keep.iter().map(|&i| &scan.lines[i]).collect();
+    let kept = if kept_lines.len() == scan.lines.len() && scan.unparsable == 0 {
+        kept_lines
+            .iter()
+            .map(|l| WrittenLine {
+                source: l.source.clone(),
+                offset: l.offset,
+                len: l.len,
+            })
+            .collect()
+    } else {
+        let ranges: Vec<(u64, u64)> = kept_lines.iter().map(|l| (l.offset, l.len)).collect();
+        let offsets = results::rewrite(&path, &ranges)?;
+        kept_lines
+            .iter()
+            .zip(offsets)
+            .map(|(l, offset)| WrittenLine {
+                source: l.source.clone(),
+                offset,
+                len: l.len,
+            })
+            .collect()
+    };
+    Ok(Prepared {
+        sink: Sink::append(&path)?,
+        plan,
+        kept,
+    })
+}
+
+/// Read every unit (in parallel) for the sources and content hashes of its articles.
+fn unit_keys(units: &[Unit], opts: &IngestOptions, pool: &rayon::ThreadPool) -> Vec<UnitKeys> {
+    pool.install(|| {
+        units
+            .par_iter()
+            .map(|unit| match unit {
+                Unit::Stdin => None,
+                Unit::File { .. } => Some(
+                    ingest::read_unit(unit, opts)
+                        .into_iter()
+                        .map(|item| match item {
+                            Ok(a) => {
+                                let h = a.content_hash();
+                                (a.source, h)
+                            }
+                            Err(f) => {
+                                let h = f.content_hash();
+                                (f.source, h)
+                            }
+                        })
+                        .collect(),
+                ),
+            })
+            .collect()
+    })
+}
