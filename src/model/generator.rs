@@ -121,6 +121,11 @@ impl Prefix {
     pub fn ids(&self) -> &[u32] {
         &self.ids
     }
+
+    /// The logits of the token after the prefix.
+    pub fn logits(&self) -> &[f32] {
+        &self.logits
+    }
 }
 
 /// A loaded generative model: weights, tokenizer, chat template. `Send + Sync`;
@@ -322,6 +327,40 @@ impl Generator {
             cache,
             logits,
         })
+    }
+
+    /// `prefix` followed by `ids`, as a prefix of its own (the cache is copied;
+    /// `prefix` is not modified).
+    pub fn extend(&self, prefix: &Prefix, ids: &[u32]) -> Result<Prefix> {
+        if ids.is_empty() {
+            return Err(Error::Config("cannot extend a prefix by nothing".into()));
+        }
+        self.check_fits(prefix.ids.len() + ids.len())?;
+        let mut cache = prefix.cache.fork(ids.len(), self.context_length())?;
+        let logits = self.model.forward(ids, &mut cache)?;
+        Ok(Prefix {
+            ids: [prefix.ids.as_slice(), ids].concat(),
+            cache,
+            logits,
+        })
+    }
+
+    /// The logits before each token of `continuation` when it follows `prompt_ids`
+    /// (teacher forcing): one vector per token, the first after the prompt. For
+    /// checking this model against another runtime's choices step by step, without
+    /// one near-tie sending the two down different paths.
+    pub fn teacher_forced(&self, prompt_ids: &[u32], continuation: &[u32]) -> Result<Vec<Vec<f32>>> {
+        let Some((_, feed)) = continuation.split_last() else {
+            return Ok(Vec::new());
+        };
+        let prefix = self.prefill(prompt_ids)?;
+        self.check_fits(prompt_ids.len() + continuation.len())?;
+        let mut cache = prefix.cache.fork(feed.len(), self.context_length())?;
+        let mut out = vec![prefix.logits];
+        for &token in feed {
+            out.push(self.model.forward(&[token], &mut cache)?);
+        }
+        Ok(out)
     }
 
     /// Generate a continuation of `prompt_ids`.
