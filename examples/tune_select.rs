@@ -1,7 +1,7 @@
 //! Tune the extractive selection on a corpus with reference summaries (the BBC set):
 //! embeds every article once, then sweeps selection parameters and prints ROUGE.
 //!
-//! `cargo run --release --example tune_select -- ../shared/corpus/bbc`
+//! `cargo run --release --example tune_select -- corpus/bbc`
 //! (expects `DIR/article/<topic>/<n>.txt` and `DIR/summary/<topic>/<n>.txt`).
 
 use std::path::PathBuf;
@@ -24,7 +24,7 @@ fn main() -> anyhow::Result<()> {
     let root = PathBuf::from(
         std::env::args()
             .nth(1)
-            .unwrap_or_else(|| "../shared/corpus/bbc".into()),
+            .unwrap_or_else(|| "corpus/bbc".into()),
     );
     let enc = BertEncoder::load(
         &files::models_dir().join(brief::model::registry::DEFAULT_ENCODER),

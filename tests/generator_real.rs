@@ -285,13 +285,7 @@ fn smollm_prefix_reuse_is_exact() {
 #[test]
 #[ignore]
 fn measure_speed() {
-    let formats = [
-        WeightFormat::Quantized,
-        WeightFormat::F32,
-        WeightFormat::F16,
-        WeightFormat::QuantizedAndF32,
-        WeightFormat::Int8,
-    ];
+    let formats = [WeightFormat::F32, WeightFormat::F16, WeightFormat::Int8];
     let only = std::env::var("MEASURE_FORMAT").ok();
     for (rel, case_name) in [
         (SMOLLM, "smollm2-135m-instruct"),

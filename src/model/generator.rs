@@ -667,14 +667,7 @@ mod tests {
         }
     }
 
-    const FORMATS: [WeightFormat; 6] = [
-        WeightFormat::Quantized,
-        WeightFormat::F32,
-        WeightFormat::F16,
-        WeightFormat::QuantizedAndF32,
-        WeightFormat::QuantizedAndF16,
-        WeightFormat::Int8,
-    ];
+    const FORMATS: [WeightFormat; 3] = [WeightFormat::F32, WeightFormat::F16, WeightFormat::Int8];
 
     #[test]
     fn end_to_end_load_tokenize_template_generate() {
@@ -734,7 +727,7 @@ mod tests {
     #[test]
     fn max_new_tokens_is_respected() {
         let (_dir, path) = tiny("llama", |_| {});
-        let g = load(&path, WeightFormat::QuantizedAndF32);
+        let g = load(&path, WeightFormat::Int8);
         let ids = long_runner(&g);
         for n in [0, 1, 7] {
             let out = g.generate(&ids, &greedy(n)).unwrap();
@@ -821,12 +814,7 @@ mod tests {
             t.forward(&ids, &mut cache).unwrap()
         };
         let exact = logits(WeightFormat::F32);
-        for format in [
-            WeightFormat::Quantized,
-            WeightFormat::F16,
-            WeightFormat::QuantizedAndF32,
-            WeightFormat::Int8,
-        ] {
+        for format in [WeightFormat::F16, WeightFormat::Int8] {
             let other = logits(format);
             let diff = exact
                 .iter()
@@ -841,7 +829,7 @@ mod tests {
     #[test]
     fn stop_ids_and_end_of_turn_end_generation() {
         let (_dir, path) = tiny("llama", |_| {});
-        let g = load(&path, WeightFormat::Quantized);
+        let g = load(&path, WeightFormat::Int8);
         let ids = long_runner(&g);
         let free = g.generate(&ids, &greedy(12)).unwrap();
         let stop = free.ids[4];
@@ -857,7 +845,7 @@ mod tests {
         // All-zero output weights: every logit ties, greedy picks id 0,
         // `<|endoftext|>`, which ends the turn at once.
         let (_dir2, path2) = tiny("llama", |s| s.zero_output = true);
-        let g2 = load(&path2, WeightFormat::Quantized);
+        let g2 = load(&path2, WeightFormat::Int8);
         let out = g2.generate(&ids, &greedy(12)).unwrap();
         assert_eq!(out.stop_reason, StopReason::EndOfTurn);
         assert!(out.ids.is_empty() && out.text.is_empty());
@@ -919,7 +907,7 @@ mod tests {
     #[test]
     fn seeded_sampling_is_reproducible() {
         let (_dir, path) = tiny("llama", |_| {});
-        let g = load(&path, WeightFormat::Quantized);
+        let g = load(&path, WeightFormat::Int8);
         let ids = g.encode("the world").unwrap();
         let opts = |seed| GenerateOptions {
             max_new_tokens: 16,
@@ -942,7 +930,7 @@ mod tests {
     #[test]
     fn one_model_serves_many_threads() {
         let (_dir, path) = tiny("qwen2", |_| {});
-        let g = Arc::new(load(&path, WeightFormat::QuantizedAndF32));
+        let g = Arc::new(load(&path, WeightFormat::Int8));
         let prefix = Arc::new(g.prefill(&g.encode("<|im_start|>user\n").unwrap()).unwrap());
         let texts = ["the world", "at the sea", "we are in", "or the start"];
         let expected: Vec<Vec<u32>> = texts

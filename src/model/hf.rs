@@ -216,27 +216,10 @@ fn transformer_config(dir: &Path, c: &DecoderConfig) -> Result<(TransformerConfi
         c.intermediate_size,
         c.num_attention_heads,
     );
-    if n_layer == 0
-        || n_layer > 1024
-        || n_embd == 0
-        || n_embd > 1 << 16
-        || n_ff == 0
-        || n_ff > 1 << 18
-    {
-        return Err(err(format!(
-            "implausible dimensions: {n_layer} layers, hidden {n_embd}, feed-forward {n_ff}"
-        )));
-    }
     let n_kv_head = c.num_key_value_heads.unwrap_or(n_head);
-    if n_head == 0 || n_kv_head == 0 || n_head % n_kv_head != 0 || n_head > 1024 {
-        return Err(err(format!(
-            "bad head counts: {n_head} query heads, {n_kv_head} key/value heads"
-        )));
-    }
+    super::transformer::check_sizes(n_layer, n_embd, n_ff, n_head, n_kv_head).map_err(err)?;
     let head_dim = c.head_dim.unwrap_or(n_embd / n_head);
-    if head_dim == 0 || !head_dim.is_multiple_of(2) || head_dim > 1024 {
-        return Err(err(format!("bad head dimension {head_dim}")));
-    }
+    super::transformer::check_head_dim(head_dim).map_err(err)?;
     if !(c.rms_norm_eps.is_finite()
         && c.rms_norm_eps >= 0.0
         && c.rope_theta.is_finite()
@@ -785,12 +768,7 @@ mod tests {
         let dir = tiny(&spec);
         let prompt: Vec<u32> = (0..300).map(|i| 3 + (i * 37 % 250) as u32).collect();
         let mut reference = None;
-        for format in [
-            WeightFormat::F32,
-            WeightFormat::F16,
-            WeightFormat::QuantizedAndF32,
-            WeightFormat::Quantized,
-        ] {
+        for format in [WeightFormat::F32, WeightFormat::F16, WeightFormat::Int8] {
             let t = load_transformer(dir.path(), &with_format(format)).unwrap();
             let mut cache = t.new_cache(400).unwrap();
             let start = std::time::Instant::now();
@@ -818,11 +796,7 @@ mod tests {
         });
         let (exact, _) = ours(dir.path(), WeightFormat::F32);
         let scale = exact.iter().map(|x| x.abs()).fold(0f32, f32::max);
-        for format in [
-            WeightFormat::F16,
-            WeightFormat::Quantized,
-            WeightFormat::QuantizedAndF32,
-        ] {
+        for format in [WeightFormat::F16, WeightFormat::Int8] {
             let (a, b) = ours(dir.path(), format);
             assert!(max_diff(&a, &exact) < 0.05 * scale, "{format:?}");
             assert!(b.iter().all(|x| x.is_finite()));

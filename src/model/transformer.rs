@@ -7,15 +7,14 @@
 //! - weights are immutable and shared; each sequence owns a [`KvCache`], so one
 //!   loaded model serves many threads and a prompt prefix's cache can be forked
 //!   for every article;
-//! - each projection can keep its quantised form, a dense f32/f16 copy, or both
-//!   (dense for multi-token prefill, where gemm is far faster than candle's
-//!   row-at-a-time quantised matmul; quantised for single-token decode, where
-//!   memory bandwidth dominates), or 8-bit blocks for brief's own int8 kernel,
-//!   which serves prefill and batched decode with one copy (the default for GGUF);
+//! - each projection holds one representation of its weights: 8-bit blocks for
+//!   brief's own int8 kernel, which serves prefill and batched decode with one copy
+//!   (the default for GGUF), or a dense f32/f16 matrix (float checkpoints);
 //! - grouped-query attention without materialising repeated K/V, a preallocated
 //!   cache written in place, prefill in chunks to bound attention memory, and
 //!   every shape checked against the config at load time.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
@@ -28,33 +27,19 @@ use crate::error::{Error, Result};
 /// How projection weights are held in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WeightFormat {
-    /// Quantised blocks as stored in the file (least memory).
-    Quantized,
-    /// Dequantised to f32 (fast prefill, exact; 4 bytes per weight).
+    /// Dequantised to f32: exact, 4 bytes per weight. What a float (Hugging Face)
+    /// checkpoint loads as when its f32 layer weights fit
+    /// [`super::generator::LoadOptions::dense_budget_bytes`].
     F32,
-    /// Dequantised to f16 (half the memory of f32).
+    /// Dequantised to f16: half the memory of f32. What a float checkpoint over that
+    /// budget loads as.
     F16,
-    /// Quantised for single-token decode plus f32 for multi-token prefill.
-    QuantizedAndF32,
-    /// Quantised for single-token decode plus f16 for multi-token prefill: about
-    /// half the memory of [`WeightFormat::QuantizedAndF32`] for a slower prefill.
-    QuantizedAndF16,
     /// Every projection as 8-bit blocks run by brief's own int8 kernel
     /// ([`super::int8`]), for prefill and batched decode alike: about 1.1 bytes
     /// per weight and no dense copy. Q8_0 and Q5_0 weights carry over exactly,
-    /// others (Q4_K, Q6_K, Q4_1, …) are re-quantised once at load.
+    /// others (Q4_K, Q6_K, Q4_1, …) are re-quantised once at load. What a GGUF file
+    /// loads as.
     Int8,
-}
-
-impl WeightFormat {
-    /// Whether this format keeps the quantised weights for decode next to a dense
-    /// copy for prefill.
-    fn is_mixed(self) -> bool {
-        matches!(
-            self,
-            WeightFormat::QuantizedAndF32 | WeightFormat::QuantizedAndF16
-        )
-    }
 }
 
 /// Largest number of prompt positions run through one forward pass: bounds the
@@ -123,29 +108,12 @@ impl TransformerConfig {
             None => n_head,
         };
         let context_length = req("context_length")?;
-        if n_layer == 0
-            || n_layer > 1024
-            || n_embd == 0
-            || n_embd > 1 << 16
-            || n_ff == 0
-            || n_ff > 1 << 18
-        {
-            return Err(err(format!(
-                "implausible dimensions: {n_layer} layers, hidden {n_embd}, feed-forward {n_ff}"
-            )));
-        }
-        if n_head == 0 || n_kv_head == 0 || n_head % n_kv_head != 0 || n_head > 1024 {
-            return Err(err(format!(
-                "bad head counts: {n_head} query heads, {n_kv_head} key/value heads"
-            )));
-        }
+        check_sizes(n_layer, n_embd, n_ff, n_head, n_kv_head).map_err(err)?;
         let head_dim = match gguf.get_u64(&key("attention.key_length")) {
             Some(v) => usize::try_from(v).map_err(|_| err("key_length too large".into()))?,
             None => n_embd / n_head,
         };
-        if head_dim == 0 || head_dim % 2 != 0 || head_dim > 1024 {
-            return Err(err(format!("bad head dimension {head_dim}")));
-        }
+        check_head_dim(head_dim).map_err(err)?;
         if let Some(rope_dim) = gguf.get_u64(&key("rope.dimension_count")) {
             if rope_dim != head_dim as u64 {
                 return Err(err(format!(
@@ -202,46 +170,72 @@ impl TransformerConfig {
     }
 }
 
-/// A projection `y = x·Wᵀ (+ b)` in one or two representations.
+/// The bounds every checkpoint format's sizes are held to (GGUF metadata and HF
+/// `config.json` alike), checked before anything is allocated from them. `Err` is
+/// the message; the caller says which file.
+pub(crate) fn check_sizes(
+    n_layer: usize,
+    n_embd: usize,
+    n_ff: usize,
+    n_head: usize,
+    n_kv_head: usize,
+) -> std::result::Result<(), String> {
+    if n_layer == 0
+        || n_layer > 1024
+        || n_embd == 0
+        || n_embd > 1 << 16
+        || n_ff == 0
+        || n_ff > 1 << 18
+    {
+        return Err(format!(
+            "implausible dimensions: {n_layer} layers, hidden {n_embd}, feed-forward {n_ff}"
+        ));
+    }
+    if n_head == 0 || n_kv_head == 0 || !n_head.is_multiple_of(n_kv_head) || n_head > 1024 {
+        return Err(format!(
+            "bad head counts: {n_head} query heads, {n_kv_head} key/value heads"
+        ));
+    }
+    Ok(())
+}
+
+/// The per-head dimension: positive, even (rotary pairs) and bounded. Asked for
+/// after [`check_sizes`], since its default divides by the head count.
+pub(crate) fn check_head_dim(head_dim: usize) -> std::result::Result<(), String> {
+    if head_dim == 0 || !head_dim.is_multiple_of(2) || head_dim > 1024 {
+        return Err(format!("bad head dimension {head_dim}"));
+    }
+    Ok(())
+}
+
+/// A projection `y = x·Wᵀ (+ b)`.
 #[derive(Debug)]
 struct Linear {
-    quantized: Option<QMatMul>,
-    dense: Option<Tensor>,
-    /// When present, the only representation used.
-    int8: Option<Int8Matrix>,
+    weights: Weights,
     bias: Option<Tensor>,
 }
 
+/// The one representation a projection's weights are held in.
+#[derive(Debug)]
+enum Weights {
+    /// 8-bit blocks, multiplied by brief's int8 kernel ([`WeightFormat::Int8`]).
+    Int8(Int8Matrix),
+    /// A dense f32 or f16 matrix, multiplied by gemm.
+    Dense(Tensor),
+    /// A candle table (f32, f16 or Q8_0 blocks) run by candle's `QMatMul`: the
+    /// output projection of a float checkpoint that is not int8, shared with the
+    /// embedding when the two are tied.
+    Table(QMatMul),
+}
+
 impl Linear {
-    /// A projection held only as 8-bit blocks.
-    fn int8(weights: Int8Matrix, bias: Option<Tensor>) -> Self {
-        Linear {
-            quantized: None,
-            dense: None,
-            int8: Some(weights),
-            bias,
-        }
-    }
-
-    /// Prompt rows use the dense copy when there is one, a single row the quantised
-    /// weights (a matrix-vector product is bound by memory, where they are smaller).
+    /// `x·Wᵀ (+ b)` for every row of `x`: prompt positions, or one decode row per
+    /// sequence of a batch.
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        self.forward_with(x, x.dim(0)? == 1)
-    }
-
-    /// Decode rows (one per sequence of a batch) use the quantised weights when
-    /// there are any, so each row is computed exactly as it would be alone.
-    fn forward_decode(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        self.forward_with(x, true)
-    }
-
-    fn forward_with(&self, x: &Tensor, prefer_quantized: bool) -> candle_core::Result<Tensor> {
-        let y = match (&self.int8, &self.quantized, &self.dense) {
-            (Some(w), _, _) => int8_matmul(w, x)?,
-            (None, Some(q), Some(_)) if prefer_quantized => candle_core::Module::forward(q, x)?,
-            (None, _, Some(w)) => dense_matmul(x, w)?,
-            (None, Some(q), None) => candle_core::Module::forward(q, x)?,
-            (None, None, None) => candle_core::bail!("projection without weights"),
+        let y = match &self.weights {
+            Weights::Int8(w) => int8_matmul(w, x)?,
+            Weights::Dense(w) => dense_matmul(x, w)?,
+            Weights::Table(q) => candle_core::Module::forward(q, x)?,
         };
         match &self.bias {
             Some(b) => y.broadcast_add(b),
@@ -294,10 +288,11 @@ impl Transformer {
     /// Load a `llama`/`qwen2` model's weights from `gguf` in the given format.
     pub fn load(gguf: &GgufFile, format: WeightFormat) -> Result<Self> {
         let cfg = TransformerConfig::from_gguf(gguf)?;
-        let mut file = gguf.reopen()?;
+        // One open file, read by both of the layer builder's readers.
+        let file = RefCell::new(gguf.reopen()?);
         let path = gguf.path();
-        let mut read = |name: &str, dims: &[usize]| -> Result<QTensor> {
-            let t = gguf.tensor(&mut file, name)?;
+        let read = |name: &str, dims: &[usize]| -> Result<QTensor> {
+            let t = gguf.tensor(&mut file.borrow_mut(), name)?;
             if t.shape().dims() != dims {
                 return Err(load_error(
                     path,
@@ -309,75 +304,64 @@ impl Transformer {
             }
             Ok(t)
         };
-        let (e, h, kv, ff) = (
-            cfg.n_embd,
-            cfg.n_head * cfg.head_dim,
-            cfg.n_kv_head * cfg.head_dim,
-            cfg.n_ff,
-        );
+        let e = cfg.n_embd;
         let embedding = Arc::new(read("token_embd.weight", &[cfg.vocab_size, e])?);
         let has = |name: &str| gguf.tensor_info(name).is_some();
-        let mut layers = Vec::with_capacity(cfg.n_layer);
-        for i in 0..cfg.n_layer {
-            let p = format!("blk.{i}");
-            let mut linear =
-                |name: &str, out: usize, inp: usize, with_bias: bool| -> Result<Linear> {
-                    let w = read(&format!("{p}.{name}.weight"), &[out, inp])?;
-                    let bias_name = format!("{p}.{name}.bias");
-                    let bias = if with_bias && has(&bias_name) {
-                        Some(vector(read(&bias_name, &[out])?, path)?)
-                    } else {
-                        None
-                    };
-                    make_linear(Arc::new(w), bias, format, path)
+        let layers = load_layers(
+            &cfg,
+            |name, out, inp, may_have_bias| {
+                let w = read(&format!("{name}.weight"), &[out, inp])?;
+                let bias_name = format!("{name}.bias");
+                let bias = if may_have_bias && has(&bias_name) {
+                    Some(vector(read(&bias_name, &[out])?, path)?)
+                } else {
+                    None
                 };
-            let wq = linear("attn_q", h, e, true)?;
-            let wk = linear("attn_k", kv, e, true)?;
-            let wv = linear("attn_v", kv, e, true)?;
-            let wo = linear("attn_output", e, h, false)?;
-            let gate = linear("ffn_gate", ff, e, false)?;
-            let up = linear("ffn_up", ff, e, false)?;
-            let down = linear("ffn_down", e, ff, false)?;
-            let attn_norm = vector(read(&format!("{p}.attn_norm.weight"), &[e])?, path)?;
-            let ffn_norm = vector(read(&format!("{p}.ffn_norm.weight"), &[e])?, path)?;
-            layers.push(Layer {
-                attn_norm,
-                wq,
-                wk,
-                wv,
-                wo,
-                ffn_norm,
-                gate,
-                up,
-                down,
-            });
-        }
+                make_linear(Arc::new(w), bias, format, path)
+            },
+            |name| vector(read(name, &[e])?, path),
+        )?;
         let norm = vector(read("output_norm.weight", &[e])?, path)?;
         let output_q = if has("output.weight") {
             Arc::new(read("output.weight", &[cfg.vocab_size, e])?)
         } else {
             embedding.clone() // tied embeddings
         };
-        // Only the last position reaches the output projection (one row), so in
-        // the mixed format its dense copy would never be used.
-        let output_format = if format.is_mixed() {
-            WeightFormat::Quantized
+        let output = make_linear(output_q, None, format, path)?;
+        let factors = if has("rope_freqs.weight") {
+            Some(
+                read("rope_freqs.weight", &[cfg.head_dim / 2])?
+                    .dequantize(&Device::Cpu)
+                    .and_then(|t| t.to_vec1::<f32>())
+                    .map_err(|e| load_error(path, format!("rope_freqs.weight: {e}")))?,
+            )
         } else {
-            format
+            None
         };
-        let output = make_linear(output_q, None, output_format, path)?;
-        let half = cfg.head_dim / 2;
-        let mut inv_freq: Vec<f64> = (0..half)
-            .map(|i| cfg.rope_base.powf(-2.0 * i as f64 / cfg.head_dim as f64))
-            .collect();
-        if has("rope_freqs.weight") {
-            let factors = read("rope_freqs.weight", &[half])?
-                .dequantize(&Device::Cpu)
-                .and_then(|t| t.to_vec1::<f32>())
-                .map_err(|e| load_error(path, format!("rope_freqs.weight: {e}")))?;
-            divide_frequencies(&mut inv_freq, &factors);
-        }
-        Ok(Transformer {
+        Ok(Transformer::assemble(
+            cfg,
+            embedding,
+            layers,
+            norm,
+            output,
+            factors.as_deref(),
+            format,
+        ))
+    }
+
+    /// The loaded parts as one model; `factors` are per-frequency rotary divisors
+    /// (`rope_freqs.weight`), when the model has them.
+    fn assemble(
+        cfg: TransformerConfig,
+        embedding: Arc<QTensor>,
+        layers: Vec<Layer>,
+        norm: Tensor,
+        output: Linear,
+        factors: Option<&[f32]>,
+        format: WeightFormat,
+    ) -> Self {
+        let inv_freq = rotary_frequencies(&cfg, factors);
+        Transformer {
             cfg,
             embedding,
             layers,
@@ -385,7 +369,7 @@ impl Transformer {
             output,
             inv_freq,
             format,
-        })
+        }
     }
 
     /// The architecture hyper-parameters.
@@ -496,9 +480,9 @@ impl Transformer {
         for (li, layer) in self.layers.iter().enumerate() {
             let h = candle_nn::ops::rms_norm(&x, &layer.attn_norm, eps)?;
             let (q, k, v) = (
-                layer.wq.forward_decode(&h)?,
-                layer.wk.forward_decode(&h)?,
-                layer.wv.forward_decode(&h)?,
+                layer.wq.forward(&h)?,
+                layer.wk.forward(&h)?,
+                layer.wv.forward(&h)?,
             );
             let mut rows = Vec::with_capacity(b);
             for (i, (cache, (cos, sin))) in caches.iter_mut().zip(&tables).enumerate() {
@@ -514,17 +498,16 @@ impl Transformer {
                     None,
                 )?);
             }
-            x = (x + layer.wo.forward_decode(&Tensor::cat(&rows, 0)?)?)?;
+            x = (x + layer.wo.forward(&Tensor::cat(&rows, 0)?)?)?;
             let h = candle_nn::ops::rms_norm(&x, &layer.ffn_norm, eps)?;
-            let act = (candle_nn::ops::silu(&layer.gate.forward_decode(&h)?)?
-                * layer.up.forward_decode(&h)?)?;
-            x = (x + layer.down.forward_decode(&act)?)?;
+            let act = (candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?;
+            x = (x + layer.down.forward(&act)?)?;
         }
         for cache in caches.iter_mut() {
             cache.len += 1;
         }
         let x = candle_nn::ops::rms_norm(&x, &self.norm, eps)?;
-        self.output.forward_decode(&x)?.to_vec2::<f32>()
+        self.output.forward(&x)?.to_vec2::<f32>()
     }
 
     fn forward_chunk(&self, ids: &[u32], cache: &mut KvCache) -> candle_core::Result<Vec<f32>> {
@@ -659,17 +642,19 @@ impl Transformer {
     /// absent). Q/K rows must already suit `cfg.rope_neox`. A missing `output.weight`
     /// ties the output projection to the embedding (shared, not copied).
     ///
-    /// `F32`/`F16` keep dense weights (exact / half memory); the quantised formats
-    /// quantise projections to Q8_0 here (a row length that is not a multiple of
-    /// 32 stays dense f32).
+    /// `F32`/`F16` keep dense weights (exact / half memory); `Int8` quantises
+    /// projections to 8-bit blocks here (a row length that is not a multiple of 32
+    /// stays dense f32).
     pub fn from_dense(
         cfg: TransformerConfig,
         format: WeightFormat,
         path: &std::path::Path,
-        mut get: impl FnMut(&str) -> Result<Option<Tensor>>,
+        get: impl FnMut(&str) -> Result<Option<Tensor>>,
     ) -> Result<Self> {
-        let mut fetch = |name: &str, dims: &[usize], required: bool| -> Result<Option<Tensor>> {
-            match get(name)? {
+        // One source, read by both of the layer builder's readers.
+        let get = RefCell::new(get);
+        let fetch = |name: &str, dims: &[usize], required: bool| -> Result<Option<Tensor>> {
+            match (*get.borrow_mut())(name)? {
                 Some(t) if t.dims() == dims => Ok(Some(t)),
                 Some(t) => Err(load_error(
                     path,
@@ -682,59 +667,31 @@ impl Transformer {
                 None => Ok(None),
             }
         };
-        let wrap = |e: candle_core::Error| load_error(path, format!("cannot prepare weights: {e}"));
-        let f32_vector = |t: Option<Tensor>| -> Result<Option<Tensor>> {
-            t.map(|t| t.to_dtype(DType::F32)).transpose().map_err(wrap)
+        let required = |name: &str, dims: &[usize]| -> Result<Tensor> {
+            fetch(name, dims, true)?
+                .ok_or_else(|| load_error(path, format!("missing tensor `{name}`")))
         };
-        let (e, h, kv, ff) = (
-            cfg.n_embd,
-            cfg.n_head * cfg.head_dim,
-            cfg.n_kv_head * cfg.head_dim,
-            cfg.n_ff,
-        );
+        let wrap = |e: candle_core::Error| load_error(path, format!("cannot prepare weights: {e}"));
+        let f32_vector = |t: Tensor| t.to_dtype(DType::F32).map_err(wrap);
+        let e = cfg.n_embd;
         let embd_dtype = dense_table_dtype(format, e);
-        let embd = fetch("token_embd.weight", &[cfg.vocab_size, e], true)?
-            .ok_or_else(|| load_error(path, "missing tensor `token_embd.weight`"))?;
+        let embd = required("token_embd.weight", &[cfg.vocab_size, e])?;
         let embedding = Arc::new(to_table(&embd, embd_dtype).map_err(wrap)?);
         drop(embd);
-        let mut layers = Vec::with_capacity(cfg.n_layer);
-        for i in 0..cfg.n_layer {
-            let p = format!("blk.{i}");
-            let mut linear = |name: &str, out: usize, inp: usize| -> Result<Linear> {
-                let w =
-                    fetch(&format!("{p}.{name}.weight"), &[out, inp], true)?.ok_or_else(|| {
-                        load_error(path, format!("missing tensor `{p}.{name}.weight`"))
-                    })?;
-                let bias = f32_vector(fetch(&format!("{p}.{name}.bias"), &[out], false)?)?;
+        let layers = load_layers(
+            &cfg,
+            // Whatever biases the checkpoint has are used (`get` knows which an
+            // architecture requires).
+            |name, out, inp, _| {
+                let w = required(&format!("{name}.weight"), &[out, inp])?;
+                let bias = fetch(&format!("{name}.bias"), &[out], false)?
+                    .map(f32_vector)
+                    .transpose()?;
                 dense_linear(&w, bias, format).map_err(wrap)
-            };
-            let wq = linear("attn_q", h, e)?;
-            let wk = linear("attn_k", kv, e)?;
-            let wv = linear("attn_v", kv, e)?;
-            let wo = linear("attn_output", e, h)?;
-            let gate = linear("ffn_gate", ff, e)?;
-            let up = linear("ffn_up", ff, e)?;
-            let down = linear("ffn_down", e, ff)?;
-            let mut norm = |name: &str| -> Result<Tensor> {
-                f32_vector(fetch(&format!("{p}.{name}.weight"), &[e], true)?)?
-                    .ok_or_else(|| load_error(path, format!("missing tensor `{p}.{name}.weight`")))
-            };
-            let attn_norm = norm("attn_norm")?;
-            let ffn_norm = norm("ffn_norm")?;
-            layers.push(Layer {
-                attn_norm,
-                wq,
-                wk,
-                wv,
-                wo,
-                ffn_norm,
-                gate,
-                up,
-                down,
-            });
-        }
-        let norm = f32_vector(fetch("output_norm.weight", &[e], true)?)?
-            .ok_or_else(|| load_error(path, "missing tensor `output_norm.weight`"))?;
+            },
+            |name| f32_vector(required(name, &[e])?),
+        )?;
+        let norm = f32_vector(required("output_norm.weight", &[e])?)?;
         // The output projection sees one row per step: a matrix-vector product that
         // candle's row-wise kernels do as fast as gemm, so it stays a table (shared
         // with the embedding when tied) rather than a second dense copy.
@@ -746,48 +703,72 @@ impl Transformer {
             WeightFormat::Int8 => Int8Matrix::from_qtensor(&table).map_err(wrap)?,
             _ => None,
         };
-        let output = match int8 {
-            Some(m) => Linear::int8(m, None),
-            None => Linear {
-                quantized: Some(QMatMul::QTensor(table)),
-                dense: None,
-                int8: None,
-                bias: None,
+        let output = Linear {
+            weights: match int8 {
+                Some(m) => Weights::Int8(m),
+                None => Weights::Table(QMatMul::QTensor(table)),
             },
+            bias: None,
         };
-        let half = cfg.head_dim / 2;
-        let mut inv_freq: Vec<f64> = (0..half)
-            .map(|i| cfg.rope_base.powf(-2.0 * i as f64 / cfg.head_dim as f64))
-            .collect();
-        if let Some(factors) = fetch("rope_freqs.weight", &[half], false)? {
-            let factors = factors
-                .to_dtype(DType::F32)
-                .and_then(|t| t.to_vec1::<f32>())
-                .map_err(wrap)?;
-            divide_frequencies(&mut inv_freq, &factors);
-        }
-        Ok(Transformer {
+        let factors = fetch("rope_freqs.weight", &[cfg.head_dim / 2], false)?
+            .map(|f| f.to_dtype(DType::F32).and_then(|t| t.to_vec1::<f32>()))
+            .transpose()
+            .map_err(wrap)?;
+        Ok(Transformer::assemble(
             cfg,
             embedding,
             layers,
             norm,
             output,
-            inv_freq,
+            factors.as_deref(),
             format,
-        })
+        ))
     }
 }
 
+/// The transformer blocks, built in the same order whatever the source format:
+/// `linear(name, out, inp, may_have_bias)` makes the projection whose weight is
+/// `NAME.weight` (`[out, inp]`), with `NAME.bias` where the architecture may have
+/// one (Q/K/V); `norm(name)` reads the `[n_embd]` scale vector `name`. Names are
+/// GGUF's (`blk.N.attn_q`, `blk.N.attn_norm.weight`, …).
+fn load_layers(
+    cfg: &TransformerConfig,
+    mut linear: impl FnMut(&str, usize, usize, bool) -> Result<Linear>,
+    mut norm: impl FnMut(&str) -> Result<Tensor>,
+) -> Result<Vec<Layer>> {
+    let (e, h, kv, ff) = (
+        cfg.n_embd,
+        cfg.n_head * cfg.head_dim,
+        cfg.n_kv_head * cfg.head_dim,
+        cfg.n_ff,
+    );
+    (0..cfg.n_layer)
+        .map(|i| {
+            let mut proj = |name: &str, out: usize, inp: usize, may_have_bias: bool| {
+                linear(&format!("blk.{i}.{name}"), out, inp, may_have_bias)
+            };
+            Ok(Layer {
+                wq: proj("attn_q", h, e, true)?,
+                wk: proj("attn_k", kv, e, true)?,
+                wv: proj("attn_v", kv, e, true)?,
+                wo: proj("attn_output", e, h, false)?,
+                gate: proj("ffn_gate", ff, e, false)?,
+                up: proj("ffn_up", ff, e, false)?,
+                down: proj("ffn_down", e, ff, false)?,
+                attn_norm: norm(&format!("blk.{i}.attn_norm.weight"))?,
+                ffn_norm: norm(&format!("blk.{i}.ffn_norm.weight"))?,
+            })
+        })
+        .collect()
+}
+
 /// Block type of the embedding table (and output projection) built from float
-/// weights: as exact as the format asks, Q8_0 when quantising.
+/// weights: as exact as the format asks, Q8_0 for int8.
 fn dense_table_dtype(format: WeightFormat, row_len: usize) -> GgmlDType {
     match format {
         WeightFormat::F32 => GgmlDType::F32,
         WeightFormat::F16 => GgmlDType::F16,
-        WeightFormat::Quantized
-        | WeightFormat::QuantizedAndF32
-        | WeightFormat::QuantizedAndF16
-        | WeightFormat::Int8 => {
+        WeightFormat::Int8 => {
             if row_len.is_multiple_of(GgmlDType::Q8_0.block_size()) {
                 GgmlDType::Q8_0
             } else {
@@ -801,52 +782,36 @@ fn to_table(w: &Tensor, dtype: GgmlDType) -> candle_core::Result<QTensor> {
     QTensor::quantize(&w.to_dtype(DType::F32)?, dtype)
 }
 
-/// A projection from a float weight in the requested representation(s).
+/// A projection from a float weight in the requested representation.
 fn dense_linear(
     w: &Tensor,
     bias: Option<Tensor>,
     format: WeightFormat,
 ) -> candle_core::Result<Linear> {
     let whole_blocks = w.dim(1)?.is_multiple_of(GgmlDType::Q8_0.block_size());
-    let w32 = w.to_dtype(DType::F32)?;
-    if format == WeightFormat::Int8 && whole_blocks {
-        let (rows, cols) = w32.dims2()?;
-        let values = w32.flatten_all()?.to_vec1::<f32>()?;
-        return Ok(Linear::int8(
-            Int8Matrix::quantize(&values, rows, cols),
-            bias,
-        ));
-    }
-    let quantize = matches!(
-        format,
-        WeightFormat::Quantized | WeightFormat::QuantizedAndF32
-    ) && whole_blocks;
-    let quantized = if quantize {
-        Some(QMatMul::QTensor(Arc::new(QTensor::quantize(
-            &w32,
-            GgmlDType::Q8_0,
-        )?)))
-    } else {
-        None
+    let weights = match format {
+        WeightFormat::Int8 if whole_blocks => {
+            let w32 = w.to_dtype(DType::F32)?;
+            let (rows, cols) = w32.dims2()?;
+            let values = w32.flatten_all()?.to_vec1::<f32>()?;
+            Weights::Int8(Int8Matrix::quantize(&values, rows, cols))
+        }
+        WeightFormat::F16 => Weights::Dense(w.to_dtype(DType::F16)?),
+        WeightFormat::F32 | WeightFormat::Int8 => Weights::Dense(w.to_dtype(DType::F32)?),
     };
-    let dense = match format {
-        WeightFormat::F16 => Some(w.to_dtype(DType::F16)?),
-        WeightFormat::Quantized if quantized.is_some() => None,
-        _ => Some(w32),
-    };
-    Ok(Linear {
-        quantized,
-        dense,
-        int8: None,
-        bias,
-    })
+    Ok(Linear { weights, bias })
 }
 
-/// Apply per-frequency rotary factors (`rope_freqs.weight`, Llama 3 scaling).
-fn divide_frequencies(inv_freq: &mut [f64], factors: &[f32]) {
-    for (f, &factor) in inv_freq.iter_mut().zip(factors) {
+/// `1 / base^(2i/d)` per rotary pair, divided by per-frequency factors
+/// (`rope_freqs.weight`, Llama 3 scaling) when the model has them.
+fn rotary_frequencies(cfg: &TransformerConfig, factors: Option<&[f32]>) -> Vec<f64> {
+    let mut inv_freq: Vec<f64> = (0..cfg.head_dim / 2)
+        .map(|i| cfg.rope_base.powf(-2.0 * i as f64 / cfg.head_dim as f64))
+        .collect();
+    for (f, &factor) in inv_freq.iter_mut().zip(factors.unwrap_or_default()) {
         *f /= f64::from(factor);
     }
+    inv_freq
 }
 
 /// Additive causal mask `(t, pos + t)`: query `i` (absolute position `pos + i`)
@@ -862,7 +827,7 @@ fn causal_mask(t: usize, pos: usize) -> candle_core::Result<Tensor> {
     Tensor::from_vec(m, (t, width), &Device::Cpu)
 }
 
-/// Build a projection in the requested representation(s).
+/// Build a projection in the requested representation from a GGUF tensor.
 fn make_linear(
     q: Arc<QTensor>,
     bias: Option<Tensor>,
@@ -876,52 +841,20 @@ fn make_linear(
             _ => q.clone(),
         };
         if let Some(m) = Int8Matrix::from_qtensor(&q8).map_err(wrap)? {
-            return Ok(Linear::int8(m, bias));
+            return Ok(Linear {
+                weights: Weights::Int8(m),
+                bias,
+            });
         }
     }
-    // Float tensors in the file are dense already; candle's QMatMul would
-    // dequantise them anyway.
-    let stored_dense = matches!(q.dtype(), GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16);
-    // candle's Q4_0/Q4_1/Q5_1 kernels assert (in debug builds) an even number of
-    // blocks per row; such rare shapes use the dense path instead.
-    let odd_blocks = matches!(
-        q.dtype(),
-        GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q5_1
-    ) && q.shape().dims().last().is_some_and(|k| (k / 32) % 2 == 1);
-    let format = if odd_blocks || format == WeightFormat::Int8 {
-        WeightFormat::F32
-    } else {
-        format
-    };
-    let dense = match (format, stored_dense) {
-        (WeightFormat::Quantized, false) => None,
-        (WeightFormat::F16 | WeightFormat::QuantizedAndF16, _) => {
-            Some(q.dequantize_f16(&Device::Cpu).map_err(wrap)?)
-        }
-        _ => Some(q.dequantize(&Device::Cpu).map_err(wrap)?),
-    };
-    let keep_quantized = !stored_dense && (format == WeightFormat::Quantized || format.is_mixed());
-    let quantized = if keep_quantized {
-        let q = match q.dtype() {
-            GgmlDType::Q5_0 => Arc::new(q5_0_to_q8_0(&q).map_err(wrap)?),
-            // candle 0.11.1 has no SIMD kernel for Q4_1 (scalar `vec_dot_unopt`, 40 % of
-            // a SmolLM2 run): re-quantise to Q8_0, whose AVX kernel it has. 8-bit
-            // steps are finer than the 4-bit ones they encode, so the error is small.
-            GgmlDType::Q4_1 => Arc::new(
-                q.dequantize(&Device::Cpu)
-                    .and_then(|w| QTensor::quantize(&w, GgmlDType::Q8_0))
-                    .map_err(wrap)?,
-            ),
-            _ => q,
-        };
-        Some(QMatMul::QTensor(q))
-    } else {
-        None
-    };
+    // F32, F16, and int8's rare row lengths that are not whole blocks (as f32).
+    let dense = match format {
+        WeightFormat::F16 => q.dequantize_f16(&Device::Cpu),
+        WeightFormat::F32 | WeightFormat::Int8 => q.dequantize(&Device::Cpu),
+    }
+    .map_err(wrap)?;
     Ok(Linear {
-        quantized,
-        dense,
-        int8: None,
+        weights: Weights::Dense(dense),
         bias,
     })
 }
@@ -1137,14 +1070,6 @@ mod tests {
             let path = dir.path().join(format!("{arch}.gguf"));
             write_tiny_gguf(&path, &TinySpec::new(arch, 7)).unwrap();
             let ids: Vec<u32> = vec![1, 40, 77, 90, 3, 250, 12, 2, 1, 100, 101, 102];
-            let gguf = GgufFile::open(&path).unwrap();
-            let ours = Transformer::load(&gguf, WeightFormat::Quantized).unwrap();
-            let mut cache = ours.new_cache(4).unwrap();
-            // Prompt in two pieces, then one decode step: exercises the cache.
-            ours.forward(&ids[..5], &mut cache).unwrap();
-            let ours_prompt = ours.forward(&ids[5..], &mut cache).unwrap();
-            let ours_next = ours.forward(&[33], &mut cache).unwrap();
-
             let mut file = std::fs::File::open(&path).unwrap();
             let content = candle_core::quantized::gguf_file::Content::read(&mut file).unwrap();
             let input = Tensor::new(ids.as_slice(), &Device::Cpu)
@@ -1169,21 +1094,30 @@ mod tests {
                 let a = to_vec(m.forward(&input, 0).unwrap());
                 (a, to_vec(m.forward(&next, ids.len()).unwrap()))
             };
-            for (a, b) in [(&ours_prompt, &theirs_prompt), (&ours_next, &theirs_next)] {
-                assert_eq!(a.len(), b.len());
-                let diff = a
-                    .iter()
-                    .zip(b)
-                    .map(|(x, y)| (x - y).abs())
-                    .fold(0f32, f32::max);
-                let scale = b.iter().map(|x| x.abs()).fold(0f32, f32::max);
-                // Our Q4_1 weights are re-quantised to Q8_0 (candle's reference keeps
-                // Q4_1): that costs ~0.7 % of the logit scale; a wrong forward pass
-                // (rotation layout, head grouping, norms) costs far more.
-                assert!(
-                    diff <= 1e-2 * scale,
-                    "{arch}: max diff {diff}, scale {scale}"
-                );
+            let gguf = GgufFile::open(&path).unwrap();
+            for format in [WeightFormat::F32, WeightFormat::Int8] {
+                let ours = Transformer::load(&gguf, format).unwrap();
+                let mut cache = ours.new_cache(4).unwrap();
+                // Prompt in two pieces, then one decode step: exercises the cache.
+                ours.forward(&ids[..5], &mut cache).unwrap();
+                let ours_prompt = ours.forward(&ids[5..], &mut cache).unwrap();
+                let ours_next = ours.forward(&[33], &mut cache).unwrap();
+                for (a, b) in [(&ours_prompt, &theirs_prompt), (&ours_next, &theirs_next)] {
+                    assert_eq!(a.len(), b.len());
+                    let diff = a
+                        .iter()
+                        .zip(b)
+                        .map(|(x, y)| (x - y).abs())
+                        .fold(0f32, f32::max);
+                    let scale = b.iter().map(|x| x.abs()).fold(0f32, f32::max);
+                    // Int8 re-quantises the Q4_1 weights to 8-bit blocks (candle's
+                    // reference keeps Q4_1): that costs ~0.7 % of the logit scale; a wrong
+                    // forward pass (rotation layout, head grouping, norms) costs far more.
+                    assert!(
+                        diff <= 1e-2 * scale,
+                        "{arch} {format:?}: max diff {diff}, scale {scale}"
+                    );
+                }
             }
         }
     }

@@ -171,7 +171,7 @@ pub fn rewrite(path: &Path, keep: &[(u64, u64)]) -> Result<Vec<u64>> {
         out.flush().map_err(|e| Error::io(path, e))?;
     }
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    super::writer::publishable(tmp.as_file(), path)?;
+    publishable(tmp.as_file(), path)?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     sync_dir(&dir);
     Ok(offsets)
@@ -255,6 +255,20 @@ fn folder_of(path: &Path) -> PathBuf {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf()
+}
+
+/// Give a finished temporary file ordinary permissions (tempfile creates it 0600,
+/// which would make results unreadable to other users of a shared machine).
+pub(crate) fn publishable(file: &File, path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| Error::io(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (file, path);
+    Ok(())
 }
 
 /// Make a rename durable (best effort: not every platform can open a folder).

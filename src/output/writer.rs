@@ -9,22 +9,8 @@ use std::path::Path;
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
-use crate::output::results::Appender;
+use crate::output::results::{publishable, Appender};
 use crate::output::Record;
-
-/// Give a finished temporary file ordinary permissions (tempfile creates it 0600,
-/// which would make results unreadable to other users of a shared machine).
-pub(crate) fn publishable(file: &std::fs::File, path: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| Error::io(path, e))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (file, path);
-    Ok(())
-}
 
 /// Where JSON lines go.
 pub enum Sink {

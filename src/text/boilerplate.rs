@@ -184,7 +184,7 @@ pub(crate) fn leading_prefix(line: &str) -> Option<(Prefix, usize)> {
     for r in [&*DATELINE_AGENCY, &*DATELINE_CAPS] {
         if let Some(m) = r.find(line) {
             let rest = &line[m.end()..];
-            if !rest.is_empty() && !super::lines::starts_lowercase(rest) {
+            if !rest.is_empty() && !super::boundary::starts_lowercase(rest) {
                 return Some((Prefix::Dateline, m.end()));
             }
         }

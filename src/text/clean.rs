@@ -42,9 +42,8 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::boilerplate::{self, LineKind, Prefix};
-use super::lines::{
-    is_list_item, logical_lines, physical_lines, starts_lowercase, terminal_run_start,
-};
+use super::boundary::starts_lowercase;
+use super::lines::{is_list_item, logical_lines, physical_lines, terminal_run_start};
 use super::normalize::normalize;
 use super::offset_map::{MapBuilder, OffsetMap};
 use super::spacing;

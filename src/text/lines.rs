@@ -3,78 +3,9 @@
 //! next one. Cleaning re-flows with exactly this rule and segmentation treats every
 //! line break it does not join as a sentence boundary, so the two always agree.
 
-use super::segment::splits_after;
-
-/// Sentence-final punctuation outside CJK text.
-pub(crate) fn is_terminator(c: char) -> bool {
-    matches!(c, '.' | '!' | '?' | '…' | '‼' | '⁇' | '⁈' | '⁉' | '‽')
-}
-
-/// CJK full stops and marks: they end a sentence with no space after them.
-pub(crate) fn is_cjk_terminator(c: char) -> bool {
-    matches!(c, '。' | '！' | '？' | '｡')
-}
-
-/// Closing quotes and brackets that belong to the sentence they follow.
-pub(crate) fn is_closer(c: char) -> bool {
-    matches!(
-        c,
-        '"' | '\''
-            | '”'
-            | '’'
-            | ')'
-            | ']'
-            | '}'
-            | '»'
-            | '›'
-            | '」'
-            | '』'
-            | '】'
-            | '〕'
-            | '）'
-            | '］'
-            | '〉'
-            | '》'
-    )
-}
-
-/// Opening quotes and brackets that may precede a sentence's first word.
-pub(crate) fn is_opener(c: char) -> bool {
-    matches!(
-        c,
-        '"' | '\''
-            | '“'
-            | '‘'
-            | '('
-            | '['
-            | '{'
-            | '«'
-            | '‹'
-            | '¿'
-            | '¡'
-            | '„'
-            | '‚'
-            | '「'
-            | '『'
-            | '【'
-            | '〔'
-            | '（'
-            | '［'
-            | '〈'
-            | '《'
-    )
-}
-
-/// Does `s` begin with a lowercase word (after opening punctuation)? Words like
-/// "iPhone" or "eBay" (lowercase then uppercase) count as capitalised.
-pub(crate) fn starts_lowercase(s: &str) -> bool {
-    let mut cs = s.chars().skip_while(|&c| is_opener(c));
-    match (cs.next(), cs.next()) {
-        (Some(a), Some(b)) => a.is_lowercase() && !b.is_uppercase(),
-        (Some(a), None) => a.is_lowercase(),
-        _ => false,
-    }
-}
+use super::boundary::{
+    is_cjk_terminator, is_closer, is_terminator, splits_after, starts_lowercase,
+};
 
 /// A physical line: byte range of its content with surrounding whitespace trimmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -387,11 +318,5 @@ The plan is set."
     #[test]
     fn hyphen_at_line_end_joins() {
         assert_eq!(logical("a long-\nterm plan"), vec!["a long- term plan"]);
-    }
-
-    #[test]
-    fn lowercase_detection() {
-        assert!(starts_lowercase("the") && starts_lowercase("“the") && starts_lowercase("a"));
-        assert!(!starts_lowercase("iPhone") && !starts_lowercase("The") && !starts_lowercase("3"));
     }
 }

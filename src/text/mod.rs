@@ -7,6 +7,7 @@
 
 mod abbrev;
 mod boilerplate;
+mod boundary;
 pub mod clean;
 mod lines;
 mod normalize;

@@ -23,7 +23,7 @@
 
 use std::borrow::Cow;
 
-use super::lines::is_closer;
+use super::boundary::is_closer;
 use super::offset_map::MapBuilder;
 
 /// Words ending in "s" that are not plural nouns, so a following lone quote is not
