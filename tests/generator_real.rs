@@ -180,7 +180,9 @@ fn margin(logits: &[f32], token: u32) -> f32 {
 fn check_greedy_parity(rel: &'static str, case_name: &str, min_matching: usize) {
     let Some(g) = generator(rel) else { return };
     let case = parity_case(case_name);
-    let steps = g.teacher_forced(&case.prompt_ids, &case.greedy_ids).unwrap();
+    let steps = g
+        .teacher_forced(&case.prompt_ids, &case.greedy_ids)
+        .unwrap();
     let margins: Vec<f32> = steps
         .iter()
         .zip(&case.greedy_ids)
@@ -249,11 +251,7 @@ fn smollm_prefix_reuse_is_exact() {
     let (a, b) = (whole.logits(), reused.logits());
     let diffs: Vec<f32> = a.iter().zip(b).map(|(x, y)| (x - y).abs()).collect();
     let mean = diffs.iter().sum::<f32>() / diffs.len() as f32;
-    let best = |l: &[f32]| {
-        (0..l.len())
-            .max_by(|&i, &j| l[i].total_cmp(&l[j]))
-            .unwrap() as u32
-    };
+    let best = |l: &[f32]| (0..l.len()).max_by(|&i, &j| l[i].total_cmp(&l[j])).unwrap() as u32;
     let (ta, tb) = (best(a), best(b));
     eprintln!(
         "prefix reuse: logits differ by {mean:.4} on average, {:.4} at most; best tokens {ta} / {tb}, gaps {:.3} / {:.3}",

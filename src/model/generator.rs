@@ -349,7 +349,11 @@ impl Generator {
     /// (teacher forcing): one vector per token, the first after the prompt. For
     /// checking this model against another runtime's choices step by step, without
     /// one near-tie sending the two down different paths.
-    pub fn teacher_forced(&self, prompt_ids: &[u32], continuation: &[u32]) -> Result<Vec<Vec<f32>>> {
+    pub fn teacher_forced(
+        &self,
+        prompt_ids: &[u32],
+        continuation: &[u32],
+    ) -> Result<Vec<Vec<f32>>> {
         let Some((_, feed)) = continuation.split_last() else {
             return Ok(Vec::new());
         };
