@@ -21,11 +21,20 @@
 //!    opener ("The", "It", "But", …) or an opening quote; "No."/"p." before a number
 //!    and a list number at a sentence start ("1. Item") never do; a single capital
 //!    ("George W. Bush") ends one only after a lowercase word and before an opener.
+//!    A clock time ("6 P.M.", "5:30 a.m.") ends one before any capitalised word but a
+//!    day, month or time zone ("6 p.m. Friday", "9 a.m. ET", "… Moscow time").
+//!    List markers never end a sentence: "1.)" (unless a bracket is open: "(see
+//!    chapter 2.)"), and "a." / "1." after a colon, semicolon or comma, so inline
+//!    items split where the item text ends, each with its marker.
 //!    Periods not followed by whitespace (3.14, $1.13bn, bbc.co.uk, U.S.-led) never
 //!    split. A closing quote after ? ! or … followed by an attribution ("Why?" Smith
 //!    asked.) does not split; a line ending a quotation before a line opening one does.
+//!    An ellipsis ("...", "…", ". . .") inside an open quotation does not split, and a
+//!    bracketed one ("[...]", "(…)") marks an omission and never does.
 //! 3. CJK 。！？ end a sentence without needing a space.
-//! 4. A sentence longer than [`MAX_SENTENCE_CHARS`] is cut into chunks at the last
+//! 4. A span without letters or digits (a stray ". . .") joins the sentence before
+//!    it (else the one after) in the same paragraph.
+//! 5. A sentence longer than [`MAX_SENTENCE_CHARS`] is cut into chunks at the last
 //!    "; " or ", " in the second half of the window, else at the last whitespace,
 //!    else hard at a character boundary, so downstream models get bounded input.
 
@@ -77,6 +86,45 @@ pub fn segment(text: &str) -> Vec<Span> {
         let (start, end) = (lines[l.first].start, lines[l.last].end);
         split_unit(text, start, end, &mut out);
     }
+    merge_punctuation_only(text, out)
+}
+
+/// A span without a letter or digit (a stray ". . ." or "[…]") is no sentence: it
+/// joins the sentence before it, or else the one after, within the same paragraph
+/// and the length cap. A paragraph that is only punctuation (a "* * *" divider)
+/// stays as it is.
+fn merge_punctuation_only(text: &str, spans: Vec<Span>) -> Vec<Span> {
+    let bare = |s: &Span| !s.text(text).chars().any(char::is_alphanumeric);
+    let joinable = |a: &Span, b: &Span| {
+        let gap = text.get(a.end..b.start).unwrap_or("\n\n");
+        let chars = text
+            .get(a.start..b.end)
+            .map_or(usize::MAX, |t| t.chars().count());
+        !gap.contains("\n\n") && chars <= MAX_SENTENCE_CHARS
+    };
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    let mut pending: Option<Span> = None; // a bare span waiting for the next one
+    for s in spans {
+        if let Some(p) = pending.take() {
+            if joinable(&p, &s) {
+                out.push(Span {
+                    start: p.start,
+                    end: s.end,
+                });
+                continue;
+            }
+            out.push(p);
+        }
+        if bare(&s) {
+            match out.last_mut() {
+                Some(prev) if !bare(prev) && joinable(prev, &s) => prev.end = s.end,
+                _ => pending = Some(s),
+            }
+        } else {
+            out.push(s);
+        }
+    }
+    out.extend(pending);
     out
 }
 
@@ -110,6 +158,10 @@ fn split_unit(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
             continue;
         }
         if is_terminator(c) {
+            if let Some(j) = bracketed_ellipsis(text, i, end) {
+                i = j; // "[...]", "(…)": an omission, not a sentence end
+                continue;
+            }
             let j = consume_run(text, i, end);
             if j >= end {
                 break;
@@ -135,6 +187,28 @@ fn split_unit(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
     if sent < end {
         push_capped(text, sent, end, out);
     }
+}
+
+/// If the terminator at `i` opens a bracketed ellipsis ("[...]", "[…]", "(...)",
+/// "( . . . )"), the byte just past its closing bracket.
+fn bracketed_ellipsis(text: &str, i: usize, end: usize) -> Option<usize> {
+    let open = text.get(..i)?.chars().next_back()?;
+    let close = match open {
+        '[' => ']',
+        '(' => ')',
+        _ => return None,
+    };
+    let mut dots = 0;
+    for (k, c) in text.get(i..end)?.char_indices().take(12) {
+        match c {
+            '.' => dots += 1,
+            '…' => dots += 3,
+            ' ' => {}
+            c if c == close && dots >= 3 => return Some(i + k + c.len_utf8()),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// End of the punctuation run starting at the terminator at `i`: more terminators,
@@ -213,8 +287,20 @@ pub(crate) fn splits_after(
     if newline && quote_closed && rest.starts_with(is_opening_quote) {
         return true; // a quotation ends the line, another starts the next
     }
-    if starts_lowercase(rest) {
+    if starts_lowercase(rest) && !letter_item_at(rest) {
         return false;
+    }
+    let (tok, tok_start) = token_before(text, sent, term);
+    if list_marker(text, sent, tok, tok_start, run) {
+        return false; // "1.) Item", "demands: a. Item"
+    }
+    let ellipsis = run
+        .trim_end_matches(is_closer)
+        .chars()
+        .all(|c| matches!(c, '.' | '…' | ' '))
+        && (run.contains('…') || run.matches('.').count() > 1);
+    if ellipsis && !quote_closed && inside_quotation(text, sent, term) {
+        return false; // '"I was . . . I was scared," she said.'
     }
     if run.contains(|c: char| c != '.' && is_terminator(c)) || run.matches('.').count() > 1 {
         // ? ! ‽ … or "..." before a non-lowercase word, unless it closes a quotation
@@ -229,7 +315,6 @@ pub(crate) fn splits_after(
     if run.contains(is_closer) {
         return true; // `."` `.)`: the period closes a quotation or aside
     }
-    let (tok, tok_start) = token_before(text, sent, term);
     if tok.is_empty() {
         return true;
     }
@@ -254,6 +339,11 @@ pub(crate) fn splits_after(
             .is_some_and(|w| w.chars().next().is_some_and(char::is_lowercase));
         return prev_lower && (abbrev::is_starter(next_word) || quoted);
     }
+    if abbrev::is_clock_suffix(tok) && after_clock_time(text, sent, tok, tok_start) {
+        // "at 6 P.M. Mr. Smith left": a time ends a sentence before a capitalised
+        // word, but not before a day, month or zone ("5 p.m. Friday", "9 a.m. ET").
+        return !next_digit && !abbrev::follows_time(next_word) && !time_word_after(text, next);
+    }
     if abbrev::can_end(tok) {
         if next_digit {
             return false;
@@ -261,6 +351,93 @@ pub(crate) fn splits_after(
         return newline || quoted || abbrev::is_starter(next_word);
     }
     true
+}
+
+/// Is the token before a period a list marker rather than a sentence's last word?
+/// A list number ("1", "b", "iv") before ".)" when no bracket is open in the sentence
+/// ("1.) Item", not "(see chapter 2.)"), or before "." after a colon, semicolon or
+/// comma ("demands: a. Item"). Markers at a sentence start are handled by the caller.
+fn list_marker(text: &str, sent: usize, tok: &str, tok_start: usize, run: &str) -> bool {
+    if !abbrev::is_list_number(tok) {
+        return false;
+    }
+    let before = text.get(sent..tok_start).unwrap_or("");
+    if run == ".)" {
+        // Look back a bounded window: linear overall.
+        let from = before.len().saturating_sub(200);
+        let window = before.get(from..).unwrap_or(before);
+        let open = window
+            .rfind('(')
+            .is_some_and(|o| !window[o..].contains(')'));
+        return !open;
+    }
+    run == "." && !abbrev::is_initial(tok) && before.trim_end().ends_with([':', ';', ','])
+}
+
+/// Does `rest` open with a lettered list item, "b. Cut spending"?
+fn letter_item_at(rest: &str) -> bool {
+    let marker_len = rest
+        .bytes()
+        .take(5)
+        .take_while(u8::is_ascii_lowercase)
+        .count();
+    let (marker, after) = rest.split_at(marker_len);
+    let Some(after) = after.strip_prefix(". ") else {
+        return false;
+    };
+    marker_len <= 4
+        && abbrev::is_list_number(marker)
+        && after.starts_with(|c: char| c.is_uppercase())
+}
+
+/// Does the sentence from `sent` to `term` have a quotation open at `term`? Counts
+/// double quotes (straight ones by parity) and curly single quotes over a bounded
+/// window before `term`.
+fn inside_quotation(text: &str, sent: usize, term: usize) -> bool {
+    let from = term.saturating_sub(MAX_SENTENCE_CHARS).max(sent);
+    let mut from = from;
+    while from < term && !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let Some(s) = text.get(from..term) else {
+        return false;
+    };
+    let (mut straight, mut curly, mut single) = (0usize, 0i32, 0i32);
+    for c in s.chars() {
+        match c {
+            '"' => straight += 1,
+            '“' | '«' | '„' => curly += 1,
+            '”' | '»' => curly = (curly - 1).max(0),
+            '‘' => single += 1,
+            '’' if single > 0 => single -= 1, // else an apostrophe
+            _ => {}
+        }
+    }
+    straight % 2 == 1 || curly > 0 || single > 0
+}
+
+/// Does `tok` (a clock suffix) follow a time: "6 P.M", "6:30 p.m", "6p.m"?
+fn after_clock_time(text: &str, sent: usize, tok: &str, tok_start: usize) -> bool {
+    if tok.starts_with(|c: char| c.is_ascii_digit()) {
+        return true;
+    }
+    text.get(sent..tok_start)
+        .and_then(|s| s.split_whitespace().next_back())
+        .is_some_and(|w| {
+            w.ends_with(|c: char| c.is_ascii_digit())
+                && w.chars()
+                    .all(|c| c.is_ascii_digit() || c == ':' || c == '.')
+        })
+}
+
+/// Is the word after the one at `next` "time" ("9 a.m. Moscow time")?
+fn time_word_after(text: &str, next: usize) -> bool {
+    let mut words = text.get(next..).unwrap_or("").split_whitespace();
+    words.next();
+    words.next().is_some_and(|w| {
+        w.trim_end_matches(|c: char| !c.is_alphanumeric())
+            .eq_ignore_ascii_case("time")
+    })
 }
 
 fn is_closing_quote(c: char) -> bool {
