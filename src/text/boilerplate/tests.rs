@@ -338,6 +338,14 @@ fn inline_captions_and_scroll_lines() {
             LineKind::Caption
         )]
     );
+    let t = "Works began in May. Muddy: Volunteers clear the site of the old mill In a statement the council thanked them.";
+    assert_eq!(
+        inline(t),
+        vec![(
+            "Muddy: Volunteers clear the site of the old mill",
+            LineKind::Caption
+        )]
+    );
     // Captions that run to the end of the line, in a chain; all-caps labels.
     let t = "It was the wettest April on record. SCROLL DOWN FOR VIDEO Washed out: Water covers the main road into town on Monday morning STRANDED: A driver waits on the roof of his car for rescuers";
     let got = inline(t);
