@@ -193,6 +193,97 @@ fn is_dotted_acronym(token: &str) -> bool {
     groups >= 2
 }
 
+/// "a.m", "P.M", "pm", "6p.m", "6:30am": a clock suffix, possibly glued to the time.
+pub(crate) fn is_clock_suffix(token: &str) -> bool {
+    let t = token.trim_start_matches(|c: char| c.is_ascii_digit() || c == ':' || c == '.');
+    matches!(t.to_ascii_lowercase().as_str(), "a.m" | "p.m" | "am" | "pm")
+}
+
+/// Words that follow a time without starting a sentence: days, months, time zones
+/// ("6 p.m. Friday", "9 a.m. ET", "5 p.m. Eastern time").
+const TIME_FOLLOWERS: &[&str] = &[
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Mon",
+    "Tue",
+    "Tues",
+    "Wed",
+    "Thu",
+    "Thurs",
+    "Fri",
+    "Sat",
+    "Sun",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Sept",
+    "Oct",
+    "Nov",
+    "Dec",
+    "Eastern",
+    "Pacific",
+    "Central",
+    "Mountain",
+    "Atlantic",
+    "Greenwich",
+    "GMT",
+    "BST",
+    "UTC",
+    "ET",
+    "EST",
+    "EDT",
+    "CT",
+    "CST",
+    "CDT",
+    "MT",
+    "MST",
+    "MDT",
+    "PT",
+    "PST",
+    "PDT",
+    "CET",
+    "CEST",
+    "EET",
+    "EEST",
+    "IST",
+    "JST",
+    "KST",
+    "AEST",
+    "AEDT",
+    "HKT",
+    "SGT",
+    "WIB",
+    "local",
+    "Local",
+];
+
+/// Does `word` follow a time within a sentence (a day, month or time zone)?
+pub(crate) fn follows_time(word: &str) -> bool {
+    TIME_FOLLOWERS.contains(&word)
+}
+
 /// Is `word` (already stripped of surrounding punctuation) a common sentence opener?
 pub(crate) fn is_starter(word: &str) -> bool {
     STARTERS.contains(&word)
@@ -236,5 +327,8 @@ mod tests {
         assert!(is_list_number("1") && is_list_number("iv") && is_list_number("b"));
         assert!(!is_list_number("2019") && !is_list_number("Ivx") && !is_list_number("word"));
         assert!(is_starter("The") && !is_starter("Army"));
+        assert!(is_clock_suffix("p.m") && is_clock_suffix("A.M") && is_clock_suffix("6pm"));
+        assert!(is_clock_suffix("6:30a.m") && !is_clock_suffix("U.S") && !is_clock_suffix("pmx"));
+        assert!(follows_time("Friday") && follows_time("ET") && !follows_time("Mr"));
     }
 }

@@ -79,13 +79,389 @@ static CAPTION: LazyLock<Regex> = LazyLock::new(|| {
     )$")
 });
 
+/// A line that ends in a picture credit after a sentence or a separator: "Crowds at
+/// the gates on Monday. REUTERS/Jane Doe", "The kite in flight | Getty Images",
+/// "Rescuers at work (Photo: AP)" is handled by [`CAPTION`]. Without a separator only
+/// the unambiguous agency forms count ("… the gates AP Photo/Jane Doe").
+static CREDIT_TAIL: LazyLock<Regex> = LazyLock::new(|| {
+    let agency = r"(?:Getty\s+Images|AP\s+Photo|AFP(?:\s+(?:Photo|via\s+Getty\s+Images))?|REUTERS|Reuters|EPA(?:-EFE)?|PA(?:\s+(?:Wire|Images|Media))?|Shutterstock|Alamy|Rex\s+Features|Rex/Shutterstock|Xinhua|Anadolu(?:\s+Agency)?)";
+    let name = r"[\p{L}][\p{L}\x20.'’-]{0,50}";
+    re(&format!(
+        r"(?x)(?:
+            (?:[.!?][\x22'”’)]*\s+|\s+[|–—-]\s+)
+              (?:(?i:photo|picture|image|photograph)s?(?:\s+(?i:credit))?\s*:\s*{name}|{agency}(?:\s*/\s*{name})?)
+          | \s+(?:AP\s+Photo|REUTERS|AFP\s+Photo|EPA)\s*/\s*{name}
+          | \s+Getty\s+Images
+        )$"
+    ))
+});
+
+/// Is `line` (short, already a caption candidate by length) ending in a credit?
+fn ends_in_credit(line: &str) -> bool {
+    CREDIT_TAIL.is_match(line)
+}
+
+/// "Scroll down for video" and the like, anywhere in a line.
+static SCROLL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bscroll\s+down\s+(?:for|to\s+(?:see|watch))\s+(?:the\s+)?(?:videos?|more(?:\s+videos?)?)\b",
+    )
+});
+
+/// "Click here to see the pictures" and the like, anywhere in a line.
+static CLICK: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bclick\s+here\s+(?:to|for)\b"));
+
+/// Most words of a "Click here …" prompt.
+const MAX_PROMPT_WORDS: usize = 25;
+
+/// Most words in a caption's label ("Flying high", "The bride and her grooms").
+const MAX_LABEL_WORDS: usize = 6;
+/// Most words in the label of a caption that is a whole line.
+const MAX_LINE_LABEL_WORDS: usize = 4;
+/// Most words in an inline caption's text after the label.
+const MAX_INLINE_CAPTION_WORDS: usize = 60;
+
+/// Words a caption's text must run before a full stop for the caption before it to
+/// count although this one is not taken.
+const MIN_RUN_ON: usize = 10;
+
+/// Words that do not end a caption label, nor stand right before one.
+const LABEL_STOP: &[&str] = &[
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "as",
+    "into", "than", "his", "her", "their", "its", "our", "my", "your", "this", "that",
+];
+
+/// Words that make a "Name verb: text" a quotation or list, not a caption label.
+const LABEL_VERBS: &[&str] = &[
+    "said",
+    "says",
+    "say",
+    "told",
+    "tells",
+    "added",
+    "adds",
+    "adding",
+    "explained",
+    "explains",
+    "wrote",
+    "writes",
+    "asked",
+    "asks",
+    "stated",
+    "states",
+    "declared",
+    "tweeted",
+    "posted",
+    "reads",
+    "read",
+    "include",
+    "includes",
+    "including",
+    "are",
+    "is",
+    "was",
+    "were",
+    "be",
+    "been",
+    "has",
+    "have",
+    "had",
+    "saying",
+    "warned",
+    "warns",
+    "noted",
+    "notes",
+    "replied",
+    "insisted",
+    "claimed",
+    "confirmed",
+    "announced",
+    "follows",
+    "following",
+    "continued",
+    "admitted",
+    "admits",
+    "admit",
+    "revealed",
+    "reveals",
+    "insists",
+    "claims",
+    "confirms",
+    "announces",
+    "replies",
+];
+
+/// Capitalised words that open a news sentence and hardly ever follow a lowercase
+/// word inside one: where a caption without a full stop gives way to the story.
+const STORY_RESUMES: &[&str] = &[
+    "He",
+    "She",
+    "They",
+    "We",
+    "It",
+    "His",
+    "Their",
+    "There",
+    "This",
+    "But",
+    "However",
+    "Meanwhile",
+    "Earlier",
+    "According",
+    "Speaking",
+    "In",
+    "When",
+    "After",
+    "Many",
+    "Some",
+    "Dozens",
+    "Police",
+    "Officials",
+    "Authorities",
+    "Yesterday",
+    "Experts",
+    "Critics",
+    "Analysts",
+    "Researchers",
+    "Scientists",
+    "Witnesses",
+];
+
+/// A whitespace-separated word of `line`: byte range.
+#[derive(Clone, Copy)]
+struct Word {
+    start: usize,
+    end: usize,
+}
+
+/// The word without opening and closing quotes and brackets.
+fn core(w: &str) -> &str {
+    w.trim_start_matches(super::boundary::is_opener)
+        .trim_end_matches(super::boundary::is_closer)
+}
+
+/// Does the word end a sentence: a final `.` `!` `?` `…` (before closing quotes) that
+/// is not an abbreviation's or initial's ("U.S.", "Mr.", "J.")?
+fn ends_sentence(w: &str) -> bool {
+    let c = w.trim_end_matches(super::boundary::is_closer);
+    let Some(last) = c.chars().next_back() else {
+        return false;
+    };
+    if last != '.' {
+        return super::boundary::is_terminator(last);
+    }
+    let tok = core(c).trim_end_matches('.');
+    !(super::abbrev::never_ends(tok)
+        || super::abbrev::can_end(tok)
+        || super::abbrev::is_initial(tok))
+}
+
+fn starts_upper(w: &str) -> bool {
+    core(w).chars().next().is_some_and(char::is_uppercase)
+}
+
+fn lower(w: &str) -> String {
+    core(w)
+        .trim_end_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase()
+}
+
+/// Start (word index) of a caption label ending with the word `k` ("…sweet:"), if
+/// the words before the colon read as one: at most [`MAX_LABEL_WORDS`] words, the
+/// first capitalised, no punctuation inside, no verb of saying or being, not ending
+/// in a function word; and the word before it ends a sentence, ends a previous
+/// caption (a word without punctuation that is not a function word), or there is
+/// none. The nearest such start wins ("…the magazine Short and sweet:").
+fn label_start(line: &str, words: &[Word], k: usize) -> Option<usize> {
+    let text = |i: usize| &line[words[i].start..words[i].end];
+    let last = text(k).trim_end_matches(':');
+    if last.is_empty() || LABEL_STOP.contains(&lower(last).as_str()) {
+        return None;
+    }
+    for m in (k.saturating_sub(MAX_LABEL_WORDS - 1)..=k).rev() {
+        let w = text(m);
+        if (m < k && w.ends_with(|c: char| ",;:.!?…".contains(c)))
+            || LABEL_VERBS.contains(&lower(w).as_str())
+        {
+            return None; // punctuation inside the label, or a verb: "He admits:"
+        }
+        if !starts_upper(w) || w.starts_with('(') {
+            continue;
+        }
+        let ok_before = m == 0 || {
+            let p = text(m - 1);
+            ends_sentence(p)
+                || (p
+                    .trim_end_matches(super::boundary::is_closer)
+                    .ends_with(|c: char| c.is_alphanumeric())
+                    && !LABEL_STOP.contains(&lower(p).as_str()))
+        };
+        if ok_before {
+            return Some(m);
+        }
+    }
+    None
+}
+
+/// Page furniture that flattened web pages put inside a running line, between
+/// paragraphs and without a full stop: "Scroll down for video" (after a sentence
+/// end), and picture captions, "Label: text" ("Flying high: Half of the kite took to
+/// the sky"). Returns byte ranges in `line`, in order and disjoint, with their kind.
+///
+/// A caption's text runs to the next label, to a word that resumes the story ("…in
+/// 2010 He said…", see [`STORY_RESUMES`]) or to the end of the line. If it reaches a
+/// full stop first it is taken for a sentence and kept: the rule gives up recall for
+/// precision. Linear: each colon looks at most a bounded number of words either side.
+pub(crate) fn inline_furniture(line: &str) -> Vec<(usize, usize, LineKind)> {
+    let mut out = Vec::new();
+    if line.len() < 12 {
+        return out;
+    }
+    let mut words = Vec::new();
+    let mut start = None;
+    for (i, c) in line.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                words.push(Word { start: s, end: i });
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push(Word {
+            start: s,
+            end: line.len(),
+        });
+    }
+    let text = |i: usize| &line[words[i].start..words[i].end];
+
+    // Scroll lines: after a sentence end (or at the start), before a capital or the end.
+    let mut scroll = Vec::new();
+    for m in SCROLL.find_iter(line) {
+        let before = line[..m.start()].trim_end();
+        let after = line[m.end()..].trim_start();
+        let before_ok = before.is_empty()
+            || before
+                .split_whitespace()
+                .next_back()
+                .is_some_and(ends_sentence);
+        let after_ok = after.is_empty()
+            || starts_upper(after)
+            || after.starts_with(|c: char| c.is_ascii_digit());
+        if before_ok && after_ok {
+            scroll.push((m.start(), m.end()));
+        }
+    }
+    // "Click here to …" after a sentence end: to the end of its sentence or line.
+    for m in CLICK.find_iter(line) {
+        let before = line[..m.start()].trim_end();
+        let before_ok = before.is_empty()
+            || before
+                .split_whitespace()
+                .next_back()
+                .is_some_and(ends_sentence);
+        let first = words.partition_point(|w| w.start < m.start());
+        // It ends at a full stop, the end of the line, or before a capitalised word
+        // (the story going on without a stop, or a name: then less is taken).
+        let stop = (first..words.len().min(first + MAX_PROMPT_WORDS)).find_map(|j| {
+            if j > first + 2 && starts_upper(text(j)) {
+                Some(j - 1)
+            } else {
+                (ends_sentence(text(j)) || j + 1 == words.len()).then_some(j)
+            }
+        });
+        if let (true, Some(j)) = (before_ok, stop) {
+            scroll.push((m.start(), words[j].end));
+        }
+    }
+    scroll.sort_unstable();
+    // Labels: (first word, word with the colon).
+    let mut labels = Vec::new();
+    for k in 0..words.len() {
+        let w = text(k);
+        if w.len() > 1 && w.ends_with(':') && k + 1 < words.len() && starts_upper(text(k + 1)) {
+            if let Some(m) = label_start(line, &words, k) {
+                if labels.last().is_none_or(|&(_, pk)| m > pk) {
+                    labels.push((m, k));
+                }
+            }
+        }
+    }
+    // From the last label back, so that a caption ending where the next label starts
+    // is taken only if that next one is a caption too ("Robin Hood: Prince of Thieves
+    // and Churchill: The Hollywood Years." is a sentence, not two captions).
+    // Per label: taken as a caption, or else how many words its text ran before a
+    // full stop (a short "Label: Title." is part of a sentence; a long run is a
+    // caption that ran on into the next paragraph).
+    let mut accepted = vec![false; labels.len()];
+    let mut ran = vec![usize::MAX; labels.len()];
+    let mut captions = Vec::new();
+    for (li, &(m, k)) in labels.iter().enumerate().rev() {
+        let next_label = labels.get(li + 1).map(|&(nm, _)| nm);
+        let mut end = None;
+        for j in k + 1..words.len().min(k + 2 + MAX_INLINE_CAPTION_WORDS) {
+            if Some(j) == next_label {
+                end = (accepted[li + 1] || ran[li + 1] >= MIN_RUN_ON).then_some(j);
+                break;
+            }
+            let w = text(j);
+            // "The" opens titles too ("presents The One Show"): only after a long run.
+            let resumes = STORY_RESUMES.contains(&core(w)) || (core(w) == "The" && j > k + 6);
+            if j > k + 2 && resumes {
+                let p = text(j - 1);
+                if p.ends_with(|c: char| c.is_alphanumeric())
+                    && !LABEL_STOP.contains(&lower(p).as_str())
+                {
+                    end = Some(j);
+                    break;
+                }
+            }
+            if ends_sentence(w) {
+                ran[li] = j - k;
+                break; // a full sentence: keep it
+            }
+            if j + 1 == words.len() {
+                end = Some(words.len());
+            }
+        }
+        // A whole line "Label: text" without a stop may be a sentence that lost its
+        // stop: only a short label makes it a caption.
+        let whole_line = m == 0 && end == Some(words.len()) && k + 1 - m > MAX_LINE_LABEL_WORDS;
+        if let Some(e) = end.filter(|&e| e >= k + 3 && !whole_line) {
+            accepted[li] = true;
+            captions.push((words[m].start, words[e - 1].end));
+        }
+    }
+    captions.reverse();
+    // Merge the two ordered lists; a caption overlapping a scroll line loses.
+    let (mut a, mut b) = (
+        scroll.into_iter().peekable(),
+        captions.into_iter().peekable(),
+    );
+    loop {
+        let (r, kind) = match (a.peek(), b.peek()) {
+            (Some(&x), Some(&y)) if x.0 <= y.0 => (a.next(), LineKind::Share),
+            (Some(_), None) => (a.next(), LineKind::Share),
+            (_, Some(_)) => (b.next(), LineKind::Caption),
+            (None, None) => break,
+        };
+        let Some((s, e)) = r else { break };
+        if out.last().is_none_or(|&(_, pe, _)| s >= pe) {
+            out.push((s, e, kind));
+        }
+    }
+    out
+}
+
 /// Classify a whole line as notice, share/promo or caption boilerplate.
 pub(crate) fn line_kind(line: &str) -> Option<LineKind> {
     let n = line.len();
     if n <= MAX_SHARE && SHARE.is_match(line) {
         return Some(LineKind::Share);
     }
-    if n <= MAX_CAPTION && CAPTION.is_match(line) {
+    if n <= MAX_CAPTION && (CAPTION.is_match(line) || ends_in_credit(line)) {
         return Some(LineKind::Caption);
     }
     if n <= MAX_NOTICE && NOTICE.is_match(line) {

@@ -5,6 +5,10 @@
 
 use super::abbrev;
 
+/// Bytes looked back for an open quotation: no sentence is longer (see
+/// `segment::MAX_SENTENCE_CHARS`), so the scan stays linear.
+const QUOTE_WINDOW: usize = 1000;
+
 /// Sentence-final punctuation outside CJK text.
 pub(crate) fn is_terminator(c: char) -> bool {
     matches!(c, '.' | '!' | '?' | '…' | '‼' | '⁇' | '⁈' | '⁉' | '‽')
@@ -131,8 +135,20 @@ pub(crate) fn splits_after(
     if newline && quote_closed && rest.starts_with(is_opening_quote) {
         return true; // a quotation ends the line, another starts the next
     }
-    if starts_lowercase(rest) {
+    if starts_lowercase(rest) && !letter_item_at(rest) {
         return false;
+    }
+    let (tok, tok_start) = token_before(text, sent, term);
+    if list_marker(text, sent, tok, tok_start, run) {
+        return false; // "1.) Item", "demands: a. Item"
+    }
+    let ellipsis = run
+        .trim_end_matches(is_closer)
+        .chars()
+        .all(|c| matches!(c, '.' | '…' | ' '))
+        && (run.contains('…') || run.matches('.').count() > 1);
+    if ellipsis && !quote_closed && inside_quotation(text, sent, term) {
+        return false; // '"I was . . . I was scared," she said.'
     }
     if run.contains(|c: char| c != '.' && is_terminator(c)) || run.matches('.').count() > 1 {
         // ? ! ‽ … or "..." before a non-lowercase word, unless it closes a quotation
@@ -147,7 +163,6 @@ pub(crate) fn splits_after(
     if run.contains(is_closer) {
         return true; // `."` `.)`: the period closes a quotation or aside
     }
-    let (tok, tok_start) = token_before(text, sent, term);
     if tok.is_empty() {
         return true;
     }
@@ -172,6 +187,11 @@ pub(crate) fn splits_after(
             .is_some_and(|w| w.chars().next().is_some_and(char::is_lowercase));
         return prev_lower && (abbrev::is_starter(next_word) || quoted);
     }
+    if abbrev::is_clock_suffix(tok) && after_clock_time(text, sent, tok, tok_start) {
+        // "at 6 P.M. Mr. Smith left": a time ends a sentence before a capitalised
+        // word, but not before a day, month or zone ("5 p.m. Friday", "9 a.m. ET").
+        return !next_digit && !abbrev::follows_time(next_word) && !time_word_after(text, next);
+    }
     if abbrev::can_end(tok) {
         if next_digit {
             return false;
@@ -179,6 +199,93 @@ pub(crate) fn splits_after(
         return newline || quoted || abbrev::is_starter(next_word);
     }
     true
+}
+
+/// Is the token before a period a list marker rather than a sentence's last word?
+/// A list number ("1", "b", "iv") before ".)" when no bracket is open in the sentence
+/// ("1.) Item", not "(see chapter 2.)"), or before "." after a colon, semicolon or
+/// comma ("demands: a. Item"). Markers at a sentence start are handled by the caller.
+fn list_marker(text: &str, sent: usize, tok: &str, tok_start: usize, run: &str) -> bool {
+    if !abbrev::is_list_number(tok) {
+        return false;
+    }
+    let before = text.get(sent..tok_start).unwrap_or("");
+    if run == ".)" {
+        // Look back a bounded window: linear overall.
+        let from = before.len().saturating_sub(200);
+        let window = before.get(from..).unwrap_or(before);
+        let open = window
+            .rfind('(')
+            .is_some_and(|o| !window[o..].contains(')'));
+        return !open;
+    }
+    run == "." && !abbrev::is_initial(tok) && before.trim_end().ends_with([':', ';', ','])
+}
+
+/// Does `rest` open with a lettered list item, "b. Cut spending"?
+fn letter_item_at(rest: &str) -> bool {
+    let marker_len = rest
+        .bytes()
+        .take(5)
+        .take_while(u8::is_ascii_lowercase)
+        .count();
+    let (marker, after) = rest.split_at(marker_len);
+    let Some(after) = after.strip_prefix(". ") else {
+        return false;
+    };
+    marker_len <= 4
+        && abbrev::is_list_number(marker)
+        && after.starts_with(|c: char| c.is_uppercase())
+}
+
+/// Does the sentence from `sent` to `term` have a quotation open at `term`? Counts
+/// double quotes (straight ones by parity) and curly single quotes over a bounded
+/// window before `term`.
+fn inside_quotation(text: &str, sent: usize, term: usize) -> bool {
+    let from = term.saturating_sub(QUOTE_WINDOW).max(sent);
+    let mut from = from;
+    while from < term && !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let Some(s) = text.get(from..term) else {
+        return false;
+    };
+    let (mut straight, mut curly, mut single) = (0usize, 0i32, 0i32);
+    for c in s.chars() {
+        match c {
+            '"' => straight += 1,
+            '“' | '«' | '„' => curly += 1,
+            '”' | '»' => curly = (curly - 1).max(0),
+            '‘' => single += 1,
+            '’' if single > 0 => single -= 1, // else an apostrophe
+            _ => {}
+        }
+    }
+    straight % 2 == 1 || curly > 0 || single > 0
+}
+
+/// Does `tok` (a clock suffix) follow a time: "6 P.M", "6:30 p.m", "6p.m"?
+fn after_clock_time(text: &str, sent: usize, tok: &str, tok_start: usize) -> bool {
+    if tok.starts_with(|c: char| c.is_ascii_digit()) {
+        return true;
+    }
+    text.get(sent..tok_start)
+        .and_then(|s| s.split_whitespace().next_back())
+        .is_some_and(|w| {
+            w.ends_with(|c: char| c.is_ascii_digit())
+                && w.chars()
+                    .all(|c| c.is_ascii_digit() || c == ':' || c == '.')
+        })
+}
+
+/// Is the word after the one at `next` "time" ("9 a.m. Moscow time")?
+fn time_word_after(text: &str, next: usize) -> bool {
+    let mut words = text.get(next..).unwrap_or("").split_whitespace();
+    words.next();
+    words.next().is_some_and(|w| {
+        w.trim_end_matches(|c: char| !c.is_alphanumeric())
+            .eq_ignore_ascii_case("time")
+    })
 }
 
 fn is_closing_quote(c: char) -> bool {
@@ -264,6 +371,7 @@ fn attribution_at(text: &str, i: usize) -> bool {
     }
     names > 0 && SPEECH_VERBS.contains(&w.as_str())
 }
+
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,11 @@
 //!    else a short unpunctuated first line followed by more text), bylines,
 //!    timestamps, share lines, and prefixes of the first line such as
 //!    "By . Associated Press . PUBLISHED: . … ." or "WASHINGTON (AP) — ".
-//! 4. Anywhere: whole short lines that are notices, share/promo lines or captions.
+//! 4. Anywhere: whole short lines that are notices, share/promo lines or captions
+//!    (also a line ending in a picture credit); then, inside the remaining lines,
+//!    furniture a flattened page ran in between paragraphs: "Scroll down for video",
+//!    "Click here to …" and "Label: text" captions without a full stop. What remains
+//!    of such a line is split where the furniture stood.
 //! 5. Trailing block, from the end: credits ("Reporting by …; Editing by …") and an
 //!    author bio (a closing paragraph "Name is/was … `role`" whose surname the story
 //!    does not mention).
@@ -89,9 +93,11 @@ pub enum RemovedKind {
     Timestamp,
     /// Republication, copyright or licence notice.
     Notice,
-    /// Share/follow/promo line ("Read more: …", "Follow us on Twitter").
+    /// Share/follow/promo line ("Read more: …", "Follow us on Twitter"), also inline
+    /// ("Scroll down for video", "Click here to …").
     Share,
-    /// Photo caption or credit ("Image copyright …", "Pictured: …").
+    /// Photo caption or credit ("Image copyright …", "Pictured: …", "… REUTERS/Name"),
+    /// also one a flattened page ran into a paragraph ("Flying high: Half of the …").
     Caption,
     /// A closing author bio ("Jane Doe is a lecturer in history at …").
     Bio,
@@ -166,16 +172,22 @@ pub fn clean(body: &str, known_title: Option<&str>) -> Cleaned {
 
     let mut found = Found::default();
     leading(&text, &mut items, known_title, &mut found);
-    for it in items.iter_mut().filter(|i| i.keep) {
-        if it.end - it.start > MAX_BOILERPLATE_LINE {
-            continue;
+    let mut body = Vec::with_capacity(items.len());
+    for mut it in items {
+        if it.keep && it.end - it.start <= MAX_BOILERPLATE_LINE {
+            let line = shown(&text, &it);
+            if let Some(kind) = boilerplate::line_kind(&line) {
+                found.remove(line_removed_kind(kind), &line);
+                it.keep = false;
+            }
         }
-        let line = shown(&text, it);
-        if let Some(kind) = boilerplate::line_kind(&line) {
-            found.remove(line_removed_kind(kind), &line);
-            it.keep = false;
+        if it.keep {
+            cut_inline(&text, it, &mut body, &mut found);
+        } else {
+            body.push(it);
         }
     }
+    let mut items = body;
     trailing(&text, &mut items, &mut found);
 
     let (text, map) = emit(&text, &items, &norm.map);
@@ -186,6 +198,48 @@ pub fn clean(body: &str, known_title: Option<&str>) -> Cleaned {
         removed: found.removed,
         map,
     }
+}
+
+/// Push `it` onto `out`, less the page furniture inlined into it (captions and
+/// "Scroll down for video" between paragraphs of a flattened page): the pieces that
+/// remain become lines of their own, which is where the furniture had stood between
+/// paragraphs.
+fn cut_inline(text: &str, it: Item, out: &mut Vec<Item>, found: &mut Found) {
+    let line = &text[it.start..it.end];
+    let mut pos = it.start;
+    let mut blank = it.blank_before; // the paragraph break goes to the first piece
+    for (s, e, kind) in boilerplate::inline_furniture(line) {
+        found.remove(line_removed_kind(kind), &spacing::repair(&line[s..e]));
+        blank &= !push_piece(text, pos, it.start + s, blank, out);
+        pos = it.start + e;
+    }
+    if !push_piece(text, pos, it.end, blank, out) && blank {
+        // All furniture: keep the paragraph break for the lines after it.
+        out.push(Item { keep: false, ..it });
+    }
+}
+
+/// Push the trimmed range `[start, end)` as a kept item if it is not empty; whether
+/// it was pushed.
+fn push_piece(
+    text: &str,
+    start: usize,
+    end: usize,
+    blank_before: bool,
+    out: &mut Vec<Item>,
+) -> bool {
+    let piece = &text[start..end];
+    let s = start + (piece.len() - piece.trim_start().len());
+    let e = start + piece.trim_end().len();
+    if s < e {
+        out.push(Item {
+            start: s,
+            end: e,
+            keep: true,
+            blank_before,
+        });
+    }
+    s < e
 }
 
 fn line_removed_kind(k: LineKind) -> RemovedKind {

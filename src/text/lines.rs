@@ -60,7 +60,7 @@ pub(crate) fn terminal_run_start(s: &str) -> Option<usize> {
     first_term
 }
 
-/// "- item", "* item", "• item", "1. item", "2) item", "(a) item", "a) item".
+/// "- item", "* item", "• item", "1. item", "1.) item", "2) item", "(a) item", "a) item".
 pub(crate) fn is_list_item(s: &str) -> bool {
     let mut cs = s.chars();
     let Some(first) = cs.next() else {
@@ -87,6 +87,8 @@ pub(crate) fn is_list_item(s: &str) -> bool {
         Some(')') => after == Some(' '),
         // "1. Text" is a list; "A. Smith" is an initial, "i. e." nonsense: only
         // digits or lowercase letters take a period.
+        // "1.) Text", "a.) Text": unambiguous with the bracket.
+        Some('.') if after == Some(')') => rc.next() == Some(' '),
         Some('.') => {
             after == Some(' ') && (numeric || marker.chars().all(|c| c.is_ascii_lowercase()))
         }
@@ -244,7 +246,8 @@ mod tests {
     #[test]
     fn list_items() {
         for s in [
-            "- item", "* item", "• item", "1. First", "12) x", "(a) x", "a) x", "iv. x",
+            "- item", "* item", "• item", "1. First", "12) x", "(a) x", "a) x", "iv. x", "1.) x",
+            "B.) x",
         ] {
             assert!(is_list_item(s), "{s}");
         }

@@ -21,11 +21,20 @@
 //!    opener ("The", "It", "But", …) or an opening quote; "No."/"p." before a number
 //!    and a list number at a sentence start ("1. Item") never do; a single capital
 //!    ("George W. Bush") ends one only after a lowercase word and before an opener.
+//!    A clock time ("6 P.M.", "5:30 a.m.") ends one before any capitalised word but a
+//!    day, month or time zone ("6 p.m. Friday", "9 a.m. ET", "… Moscow time").
+//!    List markers never end a sentence: "1.)" (unless a bracket is open: "(see
+//!    chapter 2.)"), and "a." / "1." after a colon, semicolon or comma, so inline
+//!    items split where the item text ends, each with its marker.
 //!    Periods not followed by whitespace (3.14, $1.13bn, bbc.co.uk, U.S.-led) never
 //!    split. A closing quote after ? ! or … followed by an attribution ("Why?" Smith
 //!    asked.) does not split; a line ending a quotation before a line opening one does.
+//!    An ellipsis ("...", "…", ". . .") inside an open quotation does not split, and a
+//!    bracketed one ("[...]", "(…)") marks an omission and never does.
 //! 3. CJK 。！？ end a sentence without needing a space.
-//! 4. A sentence longer than [`MAX_SENTENCE_CHARS`] is cut into chunks at the last
+//! 4. A span without letters or digits (a stray ". . .") joins the sentence before
+//!    it (else the one after) in the same paragraph.
+//! 5. A sentence longer than [`MAX_SENTENCE_CHARS`] is cut into chunks at the last
 //!    "; " or ", " in the second half of the window, else at the last whitespace,
 //!    else hard at a character boundary, so downstream models get bounded input.
 
@@ -74,6 +83,45 @@ pub fn segment(text: &str) -> Vec<Span> {
         let (start, end) = (lines[l.first].start, lines[l.last].end);
         split_unit(text, start, end, &mut out);
     }
+    merge_punctuation_only(text, out)
+}
+
+/// A span without a letter or digit (a stray ". . ." or "[…]") is no sentence: it
+/// joins the sentence before it, or else the one after, within the same paragraph
+/// and the length cap. A paragraph that is only punctuation (a "* * *" divider)
+/// stays as it is.
+fn merge_punctuation_only(text: &str, spans: Vec<Span>) -> Vec<Span> {
+    let bare = |s: &Span| !s.text(text).chars().any(char::is_alphanumeric);
+    let joinable = |a: &Span, b: &Span| {
+        let gap = text.get(a.end..b.start).unwrap_or("\n\n");
+        let chars = text
+            .get(a.start..b.end)
+            .map_or(usize::MAX, |t| t.chars().count());
+        !gap.contains("\n\n") && chars <= MAX_SENTENCE_CHARS
+    };
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    let mut pending: Option<Span> = None; // a bare span waiting for the next one
+    for s in spans {
+        if let Some(p) = pending.take() {
+            if joinable(&p, &s) {
+                out.push(Span {
+                    start: p.start,
+                    end: s.end,
+                });
+                continue;
+            }
+            out.push(p);
+        }
+        if bare(&s) {
+            match out.last_mut() {
+                Some(prev) if !bare(prev) && joinable(prev, &s) => prev.end = s.end,
+                _ => pending = Some(s),
+            }
+        } else {
+            out.push(s);
+        }
+    }
+    out.extend(pending);
     out
 }
 
@@ -107,6 +155,10 @@ fn split_unit(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
             continue;
         }
         if is_terminator(c) {
+            if let Some(j) = bracketed_ellipsis(text, i, end) {
+                i = j; // "[...]", "(…)": an omission, not a sentence end
+                continue;
+            }
             let j = consume_run(text, i, end);
             if j >= end {
                 break;
@@ -132,6 +184,28 @@ fn split_unit(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
     if sent < end {
         push_capped(text, sent, end, out);
     }
+}
+
+/// If the terminator at `i` opens a bracketed ellipsis ("[...]", "[…]", "(...)",
+/// "( . . . )"), the byte just past its closing bracket.
+fn bracketed_ellipsis(text: &str, i: usize, end: usize) -> Option<usize> {
+    let open = text.get(..i)?.chars().next_back()?;
+    let close = match open {
+        '[' => ']',
+        '(' => ')',
+        _ => return None,
+    };
+    let mut dots = 0;
+    for (k, c) in text.get(i..end)?.char_indices().take(12) {
+        match c {
+            '.' => dots += 1,
+            '…' => dots += 3,
+            ' ' => {}
+            c if c == close && dots >= 3 => return Some(i + k + c.len_utf8()),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// End of the punctuation run starting at the terminator at `i`: more terminators,

@@ -18,6 +18,8 @@ fn all_patterns_compile() {
         &*CREDIT_PLACE,
         &*BIO,
         &*ROLE,
+        &*CREDIT_TAIL,
+        &*SCROLL,
     ] {
         assert!(!r.as_str().is_empty());
     }
@@ -265,5 +267,136 @@ fn bios() {
         "Kim Jong Un is the leader of North Korea.",
     ] {
         assert_eq!(bio(s), None, "{s}");
+    }
+}
+
+#[test]
+fn lines_ending_in_a_picture_credit_are_captions() {
+    for s in [
+        "Rescue workers search the rubble of a school on Tuesday. REUTERS/Ana Lima",
+        "A protester waves a flag outside parliament AP Photo/Tom Berg",
+        "Fans celebrate in the main square | Getty Images",
+        "Firefighters at the scene of the blaze. Photo: Anna Berg",
+        "The lifeboat crew return to the harbour - PA",
+        "Smoke rises over the harbour on Monday. AFP via Getty Images",
+        "Pictured: the lifeboat crew back in the harbour",
+        "(Photo: Anna Berg)",
+    ] {
+        assert_eq!(line_kind(s), Some(LineKind::Caption), "{s}");
+    }
+    for s in [
+        "The company told Reuters it would appeal.",
+        "Shares in Getty Images rose 5% on Monday.",
+        "He said the PA had not been told.",
+        "The agency Getty Images said it had withdrawn the picture.",
+        "She moved to Philadelphia, PA",
+        "Officials declined to comment to Reuters",
+    ] {
+        assert_eq!(line_kind(s), None, "{s}");
+    }
+}
+
+/// The inline furniture of `line` as (text, kind).
+fn inline(line: &str) -> Vec<(&str, LineKind)> {
+    inline_furniture(line)
+        .into_iter()
+        .map(|(s, e, k)| (&line[s..e], k))
+        .collect()
+}
+
+#[test]
+fn inline_captions_and_scroll_lines() {
+    let page = "Thousands came to the beach for the kite festival on Sunday. Scroll down for video Flying high: A giant kite shaped like a whale rises over the dunes at the start of the festival Crowds: Families watch from the sand as the wind picks up The organisers said the event would return next year.";
+    assert_eq!(
+        inline(page),
+        vec![
+            ("Scroll down for video", LineKind::Share),
+            (
+                "Flying high: A giant kite shaped like a whale rises over the dunes at the start of the festival",
+                LineKind::Caption
+            ),
+            (
+                "Crowds: Families watch from the sand as the wind picks up",
+                LineKind::Caption
+            ),
+        ]
+    );
+    let t = "The council published the list on Monday. Click here to see all the closures The list runs to 40 pages. Click here for more.";
+    assert_eq!(
+        inline(t),
+        vec![
+            ("Click here to see all the closures", LineKind::Share),
+            ("Click here for more.", LineKind::Share)
+        ]
+    );
+    // A caption after a story sentence, ending where the story resumes with "She".
+    let t = "The mayor opened the bridge on Friday. Grand opening: The mayor cuts the ribbon watched by residents She said it had taken ten years.";
+    assert_eq!(
+        inline(t),
+        vec![(
+            "Grand opening: The mayor cuts the ribbon watched by residents",
+            LineKind::Caption
+        )]
+    );
+    let t = "Works began in May. Muddy: Volunteers clear the site of the old mill In a statement the council thanked them.";
+    assert_eq!(
+        inline(t),
+        vec![(
+            "Muddy: Volunteers clear the site of the old mill",
+            LineKind::Caption
+        )]
+    );
+    // Captions that run to the end of the line, in a chain; all-caps labels.
+    let t = "It was the wettest April on record. SCROLL DOWN FOR VIDEO Washed out: Water covers the main road into town on Monday morning STRANDED: A driver waits on the roof of his car for rescuers";
+    let got = inline(t);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[0].0, "SCROLL DOWN FOR VIDEO");
+    assert!(got[1].0.starts_with("Washed out:") && got[1].0.ends_with("morning"));
+    assert!(got[2].0.starts_with("STRANDED:") && got[2].0.ends_with("rescuers"));
+}
+
+#[test]
+fn sentences_with_colons_are_not_captions() {
+    for t in [
+        // quotations, transcripts and titles end with a full stop
+        "The minister was clear. Smith: We will rebuild the town within a year.",
+        "Mr Smith said: We will rebuild the town and it will be better than before",
+        "She admits: 'I never thought we would win this' and laughed",
+        "He stars in Fall of Rome: The Last Days of the Empire, which opens on Friday.",
+        "His films include Heathers, Robin Hood: Prince of Thieves and more recently Churchill: The Hollywood Years.",
+        "The report reached one conclusion: Ministers must act now to protect the coast",
+        "They flew to the capital of the country: Paris was their first stop on the tour",
+        "Goals: 12 Assists: 7 Appearances: 30",
+        "Q: What did you see? A: Nothing at all.",
+        "Update: Police have arrested a man in connection with the attack on the U.S. embassy.",
+        "Scroll down for more details of how the plan was drawn up, officials said.",
+        "You can scroll down for video of the event.",
+        "Readers who click here to vote will be counted.",
+    ] {
+        assert!(inline(t).is_empty(), "{t:?}: {:?}", inline(t));
+    }
+}
+
+#[test]
+fn inline_furniture_is_bounded_on_long_lines() {
+    let t = "Label: Text without a stop and ".repeat(20_000);
+    let start = std::time::Instant::now();
+    let got = inline_furniture(&t);
+    assert!(start.elapsed().as_secs() < 5);
+    let mut pos = 0;
+    for (s, e, _) in got {
+        assert!(s >= pos && s < e && e <= t.len());
+        pos = e;
+    }
+    for t in [
+        "",
+        ":",
+        ": :",
+        "A: B",
+        "Ab: Cd ef",
+        "é: É é é",
+        "x:\u{a0}Y y y",
+    ] {
+        let _ = inline_furniture(t);
     }
 }

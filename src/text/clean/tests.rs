@@ -498,3 +498,54 @@ fn generated_articles_clean_idempotently() {
         check_map(&doc, &once);
     }
 }
+
+#[test]
+fn flattened_page_loses_inline_captions() {
+    // A page flattened to one line: captions and the video prompt between paragraphs.
+    let body = "A giant kite shaped like a whale took to the sky above Margate on Sunday. Organisers said 20,000 people came to watch. Scroll down for video Flying high: Half of the kite rose over the dunes before the wind dropped Skilful: The team behind the kite spent two years building it The kite weighs 300kg and needs a crew of ten. It will fly again in August.";
+    let c = clean(body, None);
+    assert_eq!(
+        c.text,
+        "A giant kite shaped like a whale took to the sky above Margate on Sunday. Organisers said 20,000 people came to watch.\nThe kite weighs 300kg and needs a crew of ten. It will fly again in August."
+    );
+    use RemovedKind::{Caption, Share};
+    assert_eq!(kinds(&c), vec![Share, Caption, Caption]);
+    assert_eq!(
+        c.removed[1].text,
+        "Flying high: Half of the kite rose over the dunes before the wind dropped"
+    );
+    check_map(body, &c);
+    let s: Vec<&str> = segment(&c.text).iter().map(|s| s.text(&c.text)).collect();
+    assert_eq!(s.len(), 4);
+    assert_eq!(s[2], "The kite weighs 300kg and needs a crew of ten.");
+    // Cleaning its own output changes nothing more.
+    assert_eq!(clean(&c.text, None).text, c.text);
+}
+
+#[test]
+fn caption_lines_in_wire_copy() {
+    let body = "Floods hit the north\n\nRivers burst their banks across the region on Tuesday, forcing hundreds from their homes.\n\nResidents wade through a flooded street in Carlisle. REUTERS/Ana Lima\n\nPictured: a rescue boat on the high street\n\nThe Environment Agency issued 40 flood warnings. Click here to see the full list\n\nRead more: How to prepare for a flood\n\nMore rain is expected on Thursday.";
+    let c = clean(body, None);
+    assert_eq!(
+        c.text,
+        "Rivers burst their banks across the region on Tuesday, forcing hundreds from their homes.\n\nThe Environment Agency issued 40 flood warnings.\n\nMore rain is expected on Thursday."
+    );
+    use RemovedKind::{Caption, Share, Title};
+    assert_eq!(kinds(&c), vec![Title, Caption, Caption, Share, Share]);
+    assert_eq!(c.removed[3].text, "Click here to see the full list");
+    check_map(body, &c);
+}
+
+#[test]
+fn bbc_stories_have_no_captions_removed() {
+    // BBC text carries no captions: anything taken for one would be a false positive.
+    for (name, body) in test_corpus::bbc() {
+        let c = clean(&body, None);
+        let caps: Vec<_> = c
+            .removed
+            .iter()
+            .filter(|r| matches!(r.kind, RemovedKind::Caption | RemovedKind::Share))
+            .collect();
+        assert!(caps.is_empty(), "{name}: {caps:?}");
+    }
+}

@@ -478,3 +478,148 @@ fn bbc_one_sentence_per_line_agreement() {
     // each ("…quickly. Late last year, …" and a run of quoted questions).
     assert!(rate >= 0.998, "agreement {rate:.4} below 99.8%");
 }
+
+#[test]
+fn times_before_capitalised_words() {
+    assert_eq!(
+        sents("He arrived at 6 P.M. Mr. Smith then went home."),
+        vec!["He arrived at 6 P.M.", "Mr. Smith then went home."]
+    );
+    assert_eq!(
+        sents("The raid began at 5:30 a.m. Police said two men were held."),
+        vec![
+            "The raid began at 5:30 a.m.",
+            "Police said two men were held."
+        ]
+    );
+    assert_eq!(
+        sents("It ended at 10pm. Fans then left."),
+        vec!["It ended at 10pm.", "Fans then left."]
+    );
+    for one in [
+        "The vigil starts at 6 p.m. on Friday.",
+        "Polls close at 8 p.m. Friday and results follow.",
+        "Doors open at 9 a.m. ET and close at 5 p.m. Moscow time.",
+        "The flight left at 7 A.M. March 3 from Lagos.",
+        "It was 11:45 a.m. Eastern when the call came.",
+    ] {
+        assert_eq!(sents(one), vec![one]);
+    }
+}
+
+#[test]
+fn inline_enumerations() {
+    assert_eq!(
+        sents("The plan has two steps: 1.) Build the wall. 2.) Open the gate."),
+        vec![
+            "The plan has two steps: 1.) Build the wall.",
+            "2.) Open the gate."
+        ]
+    );
+    assert_eq!(
+        sents("The options are: a. Raise taxes. b. Cut spending. c. Borrow more."),
+        vec![
+            "The options are: a. Raise taxes.",
+            "b. Cut spending.",
+            "c. Borrow more."
+        ]
+    );
+    let one = "He made three demands: 1.) a ceasefire, 2.) Elections and 3.) Aid.";
+    assert_eq!(sents(one), vec![one]);
+    assert_eq!(
+        sents("1.) First item\n2.) Second item"),
+        vec!["1.) First item", "2.) Second item"]
+    );
+    // A bracket opened before the number: the period ends the aside and the sentence.
+    assert_eq!(
+        sents("It is in the report (see chapter 2.) The minister agreed."),
+        vec![
+            "It is in the report (see chapter 2.)",
+            "The minister agreed."
+        ]
+    );
+    assert_eq!(
+        sents("He scored in 2019. 2020 was worse. She came 5. The team won."),
+        vec![
+            "He scored in 2019.",
+            "2020 was worse.",
+            "She came 5.",
+            "The team won."
+        ]
+    );
+    for t in [
+        "Steps: 1.) Open. 2.) Close. 3.) Done.",
+        "Rules: a. Be kind. b. Be quick.",
+        "1.) 2.) 3.)",
+    ] {
+        for s in sents(t) {
+            let marker = s.trim_end_matches(['.', ')']);
+            assert!(
+                !crate::text::abbrev::is_list_number(marker),
+                "{s:?} in {t:?}"
+            );
+        }
+        check_invariants(t);
+    }
+}
+
+#[test]
+fn spaced_and_bracketed_ellipses() {
+    assert_eq!(
+        sents("\"I was . . . I was scared,\" she said. Then she left."),
+        vec!["\"I was . . . I was scared,\" she said.", "Then she left."]
+    );
+    assert_eq!(
+        sents("“We will fight… We will win,” he said. ‘Then… Now,’ she said."),
+        vec![
+            "“We will fight… We will win,” he said.",
+            "‘Then… Now,’ she said."
+        ]
+    );
+    assert_eq!(
+        sents("He wrote that the deal [...] Would be signed soon. It was."),
+        vec![
+            "He wrote that the deal [...] Would be signed soon.",
+            "It was."
+        ]
+    );
+    assert_eq!(
+        sents("The letter (…) Was long. It ended [ . . . ]. Then more."),
+        vec![
+            "The letter (…) Was long.",
+            "It ended [ . . . ].",
+            "Then more."
+        ]
+    );
+    assert_eq!(
+        sents("[...] The rest was lost."),
+        vec!["[...] The rest was lost."]
+    );
+    // Outside quotations an ellipsis before a capital still ends a sentence.
+    assert_eq!(
+        sents("Wait . . . What now? It stopped… Then it went."),
+        vec!["Wait . . .", "What now?", "It stopped…", "Then it went."]
+    );
+    // A stray ellipsis is no sentence of its own.
+    assert_eq!(
+        sents("He left. ... Then she came. [...]"),
+        vec!["He left. ...", "Then she came. [...]"]
+    );
+    assert_eq!(sents(". . . The end."), vec![". . . The end."]);
+    for t in [
+        "He left. ... Then she came.",
+        "One. . . . Two.",
+        "A. [...] B.",
+        "x … … Y",
+        "Text.\n…\nMore text.",
+        "(…) (...) [...]",
+    ] {
+        check_invariants(t);
+        let s = sents(t);
+        if s.len() > 1 {
+            for x in &s {
+                assert!(x.chars().any(char::is_alphanumeric), "{x:?} in {t:?}");
+            }
+        }
+    }
+}
