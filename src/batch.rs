@@ -110,7 +110,11 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<RunReport> {
         max_article_bytes: cfg.max_article_bytes,
         ..IngestOptions::default()
     };
-    let discovered = ingest::discover(&opts.inputs, &ingest_opts)?;
+    let own_output = match &opts.output {
+        Output::Dir(dir) => Some(dir.as_path()),
+        Output::Stdout => None,
+    };
+    let discovered = ingest::discover_excluding(&opts.inputs, &ingest_opts, own_output)?;
     let threads = if cfg.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -155,6 +159,8 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<RunReport> {
         counts: Counts {
             skipped_hidden: discovered.skipped.hidden,
             skipped_unknown_extension: discovered.skipped.unknown_extension,
+            skipped_special: Counts::special_by_kind(&discovered.skipped),
+            skipped_output_folders: discovered.skipped.output_folder,
             skipped: plan.skipped(),
             stale: plan.stale,
             ok: plan.kept_ok,
@@ -199,7 +205,7 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<RunReport> {
         let r = engine.failed(f.clone());
         tally(&r);
         if track_positions {
-            positions.insert(r.source.clone(), (0, i));
+            positions.insert(r.key(), (0, i));
         }
         walk_failures.push(r);
     }
@@ -234,9 +240,9 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<RunReport> {
                         .into_iter()
                         .enumerate()
                         .map(|(i, item)| match item {
-                            Ok(a) if plan.is_done(&a.source, &a.content_hash()) => Work::Skip,
+                            Ok(a) if plan.is_done(&a.key(), &a.content_hash()) => Work::Skip,
                             Ok(a) => Work::Article(a, pos(i)),
-                            Err(f) if plan.is_done(&f.source, &f.content_hash()) => Work::Skip,
+                            Err(f) if plan.is_done(&f.key(), &f.content_hash()) => Work::Skip,
                             Err(f) => Work::Failed(f, pos(i)),
                         })
                         .collect()
@@ -289,7 +295,7 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<RunReport> {
                 Some((record, pos)) => {
                     tally(&record);
                     if track_positions {
-                        positions.insert(record.source.clone(), pos);
+                        positions.insert(record.key(), pos);
                     }
                     vec![record]
                 }
@@ -367,13 +373,7 @@ fn prepare_output(
         });
     }
     let scan = results::scan(&path)?;
-    if scan.truncated > 0 {
-        warnings.push(format!(
-            "{}: removed an incomplete last line ({} bytes) left by an interrupted run; its article is processed again",
-            path.display(),
-            scan.truncated
-        ));
-    }
+    warnings.extend(scan.truncation_warning(&path));
     if scan.unparsable > 0 {
         warnings.push(format!(
             "{}: dropped {} line(s) that are not brief records",
@@ -428,14 +428,8 @@ fn unit_keys(units: &[Unit], opts: &IngestOptions, pool: &rayon::ThreadPool) -> 
                     ingest::read_unit(unit, opts)
                         .into_iter()
                         .map(|item| match item {
-                            Ok(a) => {
-                                let h = a.content_hash();
-                                (a.source, h)
-                            }
-                            Err(f) => {
-                                let h = f.content_hash();
-                                (f.source, h)
-                            }
+                            Ok(a) => (a.key(), a.content_hash()),
+                            Err(f) => (f.key(), f.content_hash()),
                         })
                         .collect(),
                 ),
