@@ -122,6 +122,14 @@ impl Default for GeneratorConfig {
 /// of 11 93 s).
 pub const DEFAULT_BATCH: usize = 16;
 
+/// Default of [`Config::max_sentences`]: about 100 times the longest BBC story, and
+/// about 2.5 MB of ordinary news prose.
+pub const DEFAULT_MAX_SENTENCES: usize = 20_000;
+
+fn default_max_sentences() -> usize {
+    DEFAULT_MAX_SENTENCES
+}
+
 /// Everything a run needs to know.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
@@ -134,6 +142,11 @@ pub struct Config {
     pub batch: usize,
     /// Articles larger than this many bytes are rejected with `too_large`.
     pub max_article_bytes: u64,
+    /// Articles with more sentences than this (after cleaning) are rejected with
+    /// `too_large` before they are encoded: bounds the work one article can cost.
+    /// Default [`DEFAULT_MAX_SENTENCES`].
+    #[serde(default = "default_max_sentences")]
+    pub max_sentences: usize,
     /// Whether records carry the cleaned body as `text`.
     pub include_text: bool,
     /// Whether records carry per-stage timings (off by default: output stays
@@ -159,6 +172,7 @@ impl Default for Config {
             threads: 0,
             batch: DEFAULT_BATCH,
             max_article_bytes: 16 * 1024 * 1024,
+            max_sentences: DEFAULT_MAX_SENTENCES,
             include_text: true,
             timings: false,
             select: SelectConfig::default(),
@@ -188,6 +202,11 @@ impl Config {
     /// Left out on purpose: the models folder (a path; the models' hashes count), the
     /// thread count and batch size (output is identical for any), and brief's own
     /// version (a patch release should not redo a finished batch; use `--force`).
+    ///
+    /// `max_sentences` counts only when it is not the default: it changes no record of
+    /// an article within the limit, and leaving the default out keeps the hash (and so
+    /// every record) what it was before the option existed; another value does count,
+    /// so raising it redoes the `too_large` records it made.
     pub fn output_hash(&self, schema_version: u32, models: &[String]) -> String {
         // Destructured without `..`: a new option must be classified here to compile.
         let Config {
@@ -195,6 +214,7 @@ impl Config {
             threads: _,
             batch: _,
             max_article_bytes,
+            max_sentences,
             include_text,
             timings,
             select,
@@ -217,7 +237,7 @@ impl Config {
                 "chunk_words": chunk_words,
             })
         });
-        let canonical = serde_json::json!({
+        let mut canonical = serde_json::json!({
             "schema_version": schema_version,
             "models": models,
             "max_article_bytes": max_article_bytes,
@@ -229,6 +249,9 @@ impl Config {
             "claims_mode": claims_mode,
             "drop_unsupported": drop_unsupported,
         });
+        if *max_sentences != DEFAULT_MAX_SENTENCES {
+            canonical["max_sentences"] = serde_json::json!(max_sentences);
+        }
         // serde_json maps are ordered (sorted keys, or insertion order with
         // `preserve_order`): either way the text is the same for the same options.
         blake3::hash(canonical.to_string().as_bytes())
@@ -281,6 +304,10 @@ mod tests {
             },
             Config {
                 include_text: false,
+                ..base.clone()
+            },
+            Config {
+                max_sentences: 10,
                 ..base.clone()
             },
             Config {

@@ -73,6 +73,28 @@ pub enum Error {
     /// A bug in brief: an invariant that should hold did not.
     #[error("internal error (a bug in brief, please report it): {0}")]
     Internal(String),
+    /// An input named on the command line that brief will not read (a named pipe,
+    /// socket or device), or an output location that cannot be one.
+    #[error("{}: {message}", path.display())]
+    Input {
+        /// The path as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A references file for `brief eval` that cannot be used (the message names the
+    /// file and line).
+    #[error("references: {0}")]
+    References(String),
+    /// A file that is not what brief expects there (e.g. a `results.jsonl` that brief
+    /// did not write); the message says how to proceed.
+    #[error("{}: {message}", path.display())]
+    Foreign {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// A single article failed; only surfaces as fatal when there is no run to record it in.
     #[error(transparent)]
     Article(#[from] ArticleError),

@@ -134,6 +134,10 @@ struct PipelineArgs {
     /// Reject articles larger than this many bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_article_bytes: u64,
+    /// Reject articles with more sentences than this (`too_large`): bounds the time
+    /// and memory one article can take.
+    #[arg(long, default_value_t = brief::config::DEFAULT_MAX_SENTENCES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_sentences: usize,
     /// Write abstractive summaries and claims with this generator: `qwen2.5`
     /// (default), `smollm2`, a path to a GGUF file, or a Hugging Face model folder
     /// (config.json + safetensors: llama, qwen2, t5).
@@ -180,6 +184,9 @@ struct SegmentArgs {
     /// Segment the text as given, without cleaning it first.
     #[arg(long)]
     raw: bool,
+    /// Refuse inputs larger than this many bytes, as `run` does.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    max_article_bytes: u64,
 }
 
 fn main() -> ExitCode {
@@ -206,10 +213,28 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("brief: {e:#}");
+            eprintln!("brief: {}", report(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, `: `-separated, each said once: library errors put their
+/// cause's text in their own message (`path: OS error`) and also return the cause as
+/// their `source`, which `{:#}` would print a second time.
+fn report(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -225,6 +250,7 @@ fn config_from(args: &PipelineArgs, threads: usize, timings: bool) -> Result<Con
         threads,
         batch: args.batch,
         max_article_bytes: args.max_article_bytes,
+        max_sentences: args.max_sentences,
         include_text: !args.no_text,
         timings,
         ..Config::default()
@@ -271,12 +297,23 @@ fn config_from(args: &PipelineArgs, threads: usize, timings: bool) -> Result<Con
 
 fn run(args: RunArgs) -> Result<ExitCode> {
     let cfg = config_from(&args.pipeline, args.threads, args.timings)?;
-    let engine = Engine::load(&cfg)?;
     let output = if args.output.as_os_str() == "-" {
         Output::Stdout
     } else {
         Output::Dir(args.output.clone())
     };
+    if let Output::Dir(dir) = &output {
+        if dir.exists() && !dir.is_dir() {
+            return Err(brief::error::Error::Input {
+                path: dir.clone(),
+                message: "exists and is not a folder: -o takes a folder (it gets results.jsonl \
+                          and manifest.json) or `-` for standard output"
+                    .into(),
+            }
+            .into());
+        }
+    }
+    let engine = Engine::load(&cfg)?;
     let signal = stop_on_signals(args.quiet)?;
     let opts = RunOptions {
         inputs: args.inputs.clone(),
@@ -434,48 +471,125 @@ fn bench(args: BenchArgs) -> Result<()> {
 }
 
 fn segment(args: SegmentArgs) -> Result<()> {
-    let mut bytes = Vec::new();
-    if args.input.as_os_str() == "-" {
+    use brief::ingest::{self, Format, IngestOptions, Unit};
+    let opts = IngestOptions {
+        max_article_bytes: args.max_article_bytes,
+        ..IngestOptions::default()
+    };
+    // What the pipeline sees: the file read as `run` reads it (size limit, decoding,
+    // HTML/Markdown/JSON extraction), then cleaned with its headline. Standard input
+    // and `--raw` are plain text.
+    let items = if args.input.as_os_str() == "-" {
+        let mut bytes = Vec::new();
         std::io::stdin()
+            .lock()
+            .take(opts.max_article_bytes.saturating_add(1))
             .read_to_end(&mut bytes)
             .context("reading stdin")?;
+        anyhow::ensure!(
+            bytes.len() as u64 <= opts.max_article_bytes,
+            "stdin: too_large: more than {} bytes (--max-article-bytes)",
+            opts.max_article_bytes
+        );
+        ingest::read_bytes(bytes, Format::Txt, "-", &opts)
     } else {
-        bytes = std::fs::read(&args.input)
-            .with_context(|| format!("reading {}", args.input.display()))?;
-    }
-    let body = String::from_utf8(bytes).context("input is not valid UTF-8")?;
-    let (text, spans) = brief::text::segment_text(&body, args.raw);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for s in spans {
-        let sentence = &text[s.start..s.end];
-        if args.json {
-            let obj = serde_json::json!({"start": s.start, "end": s.end, "text": sentence});
-            writeln!(out, "{obj}")?;
+        let found = ingest::discover(std::slice::from_ref(&args.input), &opts)?;
+        let format = if args.raw {
+            Format::Txt
         } else {
-            // One sentence per line: line breaks inside a sentence would break that.
-            writeln!(out, "{}", sentence.replace('\n', " "))?;
+            Format::from_path(&args.input).unwrap_or(Format::Txt)
+        };
+        let unit = match found.units.as_slice() {
+            [Unit::File { path, .. }] => Unit::File {
+                path: path.clone(),
+                format,
+            },
+            _ => anyhow::bail!(
+                "{}: segment takes one file (or - for stdin)",
+                args.input.display()
+            ),
+        };
+        ingest::read_unit(&unit, &opts)
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for item in items {
+        let article = item.map_err(anyhow::Error::new)?;
+        let text = if args.raw {
+            article.body
+        } else {
+            brief::text::clean(&article.body, article.title.as_deref()).text
+        };
+        for s in brief::text::segment(&text) {
+            let sentence = &text[s.start..s.end];
+            if args.json {
+                let obj = serde_json::json!({"start": s.start, "end": s.end, "text": sentence});
+                writeln!(out, "{obj}")?;
+            } else {
+                // One sentence per line: line breaks inside a sentence would break that.
+                writeln!(out, "{}", sentence.replace('\n', " "))?;
+            }
         }
     }
     out.flush()?;
     Ok(())
 }
 
+/// Longest line `brief eval` accepts in a results file: a record carries its article's
+/// cleaned text (at most `--max-article-bytes`, 16 MiB by default) plus spans and
+/// claims, so this leaves room for any record brief writes.
+const MAX_RESULT_LINE: u64 = 256 << 20;
+
 fn eval(args: EvalArgs) -> Result<()> {
-    use brief::eval::evaluate::{evaluate, format_table, References};
-    let text = std::fs::read_to_string(&args.results)
-        .with_context(|| format!("reading {}", args.results.display()))?;
-    let mut records = Vec::new();
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let r: brief::output::Record = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: not a brief record", args.results.display(), i + 1))?;
-        records.push(r);
+    use brief::eval::evaluate::{format_table, Evaluator, References};
+    use std::io::BufRead;
+    let (refs, duplicate_ids) = References::open_reporting(&args.refs)?;
+    if !duplicate_ids.is_empty() {
+        eprintln!(
+            "brief: warning: {}: {} reference id(s) appear more than once (the last wins): {}",
+            args.refs.display(),
+            duplicate_ids.len(),
+            duplicate_ids
+                .iter()
+                .take(5)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
-    let refs = References::open(&args.refs)?;
-    let report = evaluate(&records, &refs);
+    let file = std::fs::File::open(&args.results)
+        .with_context(|| format!("reading {}", args.results.display()))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut evaluator = Evaluator::new(&refs);
+    let mut line = Vec::new();
+    for n in 1.. {
+        line.clear();
+        let got = (&mut reader)
+            .take(MAX_RESULT_LINE)
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading {}", args.results.display()))?;
+        if got == 0 {
+            break;
+        }
+        anyhow::ensure!(
+            line.ends_with(b"\n") || (got as u64) < MAX_RESULT_LINE,
+            "{}:{n}: the line is longer than {MAX_RESULT_LINE} bytes: not a brief record",
+            args.results.display()
+        );
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let r: brief::output::Record = serde_json::from_slice(&line)
+            .with_context(|| format!("{}:{n}: not a brief record", args.results.display()))?;
+        evaluator.add(&r);
+    }
+    if evaluator.duplicates() > 0 {
+        eprintln!(
+            "brief: warning: {}: {} record(s) repeat the id and source of an earlier one",
+            args.results.display(),
+            evaluator.duplicates()
+        );
+    }
+    let report = evaluator.finish();
     anyhow::ensure!(
         report.with_reference > 0,
         "no record matched a reference under {} (records need their `text`; was the run made with --no-text?)",

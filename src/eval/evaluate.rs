@@ -22,26 +22,35 @@ pub enum References {
 }
 
 impl References {
-    /// Open `path`: a folder, or a JSONL file with `id` and `reference` fields.
+    /// Open `path`: a folder, or a JSONL file with `id` and `reference` fields (a
+    /// later line with an id seen before replaces the earlier one).
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_reporting(path).map(|(refs, _)| refs)
+    }
+
+    /// [`Self::open`], also returning the ids that appear more than once in a JSONL
+    /// file (in order of their second appearance). Streams the file line by line.
+    pub fn open_reporting(path: &Path) -> Result<(Self, Vec<String>)> {
+        use std::io::BufRead;
         if path.is_dir() {
-            return Ok(References::Dir(path.to_path_buf()));
+            return Ok((References::Dir(path.to_path_buf()), Vec::new()));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut map = HashMap::new();
-        for (i, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-                Error::Config(format!("{}:{}: not JSON: {e}", path.display(), i + 1))
+        let mut duplicates = Vec::new();
+        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line = line.map_err(|e| Error::io(path, e))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
+                Error::References(format!("{}:{}: not JSON: {e}", path.display(), i + 1))
             })?;
             let id = match &v["id"] {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Number(n) => n.to_string(),
                 _ => {
-                    return Err(Error::Config(format!(
+                    return Err(Error::References(format!(
                         "{}:{}: no `id` field",
                         path.display(),
                         i + 1
@@ -52,15 +61,17 @@ impl References {
                 .iter()
                 .find_map(|k| v[*k].as_str())
                 .ok_or_else(|| {
-                    Error::Config(format!(
+                    Error::References(format!(
                         "{}:{}: no `reference` field",
                         path.display(),
                         i + 1
                     ))
                 })?;
-            map.insert(id, reference.to_string());
+            if map.insert(id.clone(), reference.to_string()).is_some() {
+                duplicates.push(id);
+            }
         }
-        Ok(References::Jsonl(map))
+        Ok((References::Jsonl(map), duplicates))
     }
 
     /// The reference for a record, if there is one.
@@ -177,6 +188,9 @@ pub struct EvalReport {
     pub records: usize,
     /// Records with status ok.
     pub ok: usize,
+    /// Records whose `id` and `source` repeat an earlier record's (scored again).
+    #[serde(default)]
+    pub duplicate_records: usize,
     /// Ok records that had a reference.
     pub with_reference: usize,
     /// Per system (`abstractive`, `extractive`, `lead3`): mean F1 with 95 % intervals.
@@ -196,44 +210,114 @@ const RESAMPLES: usize = 1000;
 
 /// Evaluate `records` against `refs`.
 pub fn evaluate(records: &[Record], refs: &References) -> EvalReport {
-    let ok: Vec<&Record> = records.iter().filter(|r| r.status == Status::Ok).collect();
-    let mut articles = Vec::new();
-    for r in &ok {
-        let Some(reference) = refs.get(r) else {
-            continue;
-        };
-        let Some(text) = r.text.as_deref() else {
-            continue;
-        };
-        let sentences: Vec<&str> = r
-            .sentences
-            .iter()
-            .filter_map(|s| text.get(s.start..s.end))
-            .collect();
-        let summary = r.summary.as_ref();
-        let extractive = summary.map(|s| {
-            let chosen: Vec<&str> = s
-                .extractive
-                .iter()
-                .filter_map(|&i| sentences.get(i).copied())
-                .collect();
-            rouge::score(&reference, &chosen.join("\n"))
-        });
-        let abstractive = summary.filter(|s| s.method == "abstractive").map(|s| {
-            let lines: Vec<&str> = s.sentences.iter().map(|x| x.text.as_str()).collect();
-            rouge::score(&reference, &lines.join("\n"))
-        });
-        let lead3 = Some(rouge::score(&reference, &rouge::lead_n(&sentences, 3)));
-        articles.push(ArticleScores {
-            id: r.id.clone(),
-            source: r.source.clone(),
-            abstractive,
-            extractive,
-            lead3,
-            summary_words: summary.map_or(0, |s| s.text.split_whitespace().count()),
-            article_words: text.split_whitespace().count(),
-        });
+    let mut e = Evaluator::new(refs);
+    for r in records {
+        e.add(r);
     }
+    e.finish()
+}
+
+/// [`evaluate`] one record at a time, so a results file can be streamed: only the
+/// per-article scores and claim counts are kept, not the records.
+pub struct Evaluator<'a> {
+    refs: &'a References,
+    records: usize,
+    ok: usize,
+    articles: Vec<ArticleScores>,
+    claims: ClaimCounts,
+    seen: std::collections::HashSet<(String, String)>,
+    duplicates: usize,
+}
+
+impl<'a> Evaluator<'a> {
+    /// An evaluator against `refs`.
+    pub fn new(refs: &'a References) -> Self {
+        Evaluator {
+            refs,
+            records: 0,
+            ok: 0,
+            articles: Vec::new(),
+            claims: ClaimCounts::default(),
+            seen: std::collections::HashSet::new(),
+            duplicates: 0,
+        }
+    }
+
+    /// Records seen so far whose `id` and `source` both repeat an earlier record's
+    /// (a results file written twice into, or concatenated): they are scored again.
+    pub fn duplicates(&self) -> usize {
+        self.duplicates
+    }
+
+    /// Score one record.
+    pub fn add(&mut self, r: &Record) {
+        self.records += 1;
+        if !self.seen.insert((r.id.clone(), r.source.clone())) {
+            self.duplicates += 1;
+        }
+        if r.status != Status::Ok {
+            return;
+        }
+        self.ok += 1;
+        self.claims.add(r);
+        if let Some(a) = score_article(r, self.refs) {
+            self.articles.push(a);
+        }
+    }
+
+    /// The report over every record added.
+    pub fn finish(self) -> EvalReport {
+        report(
+            self.records,
+            self.ok,
+            self.articles,
+            self.claims.finish(self.ok),
+            self.duplicates,
+        )
+    }
+}
+
+/// ROUGE of one ok record against its reference, if it has one (and its text).
+fn score_article(r: &Record, refs: &References) -> Option<ArticleScores> {
+    let reference = refs.get(r)?;
+    let text = r.text.as_deref()?;
+    let sentences: Vec<&str> = r
+        .sentences
+        .iter()
+        .filter_map(|s| text.get(s.start..s.end))
+        .collect();
+    let summary = r.summary.as_ref();
+    let extractive = summary.map(|s| {
+        let chosen: Vec<&str> = s
+            .extractive
+            .iter()
+            .filter_map(|&i| sentences.get(i).copied())
+            .collect();
+        rouge::score(&reference, &chosen.join("\n"))
+    });
+    let abstractive = summary.filter(|s| s.method == "abstractive").map(|s| {
+        let lines: Vec<&str> = s.sentences.iter().map(|x| x.text.as_str()).collect();
+        rouge::score(&reference, &lines.join("\n"))
+    });
+    let lead3 = Some(rouge::score(&reference, &rouge::lead_n(&sentences, 3)));
+    Some(ArticleScores {
+        id: r.id.clone(),
+        source: r.source.clone(),
+        abstractive,
+        extractive,
+        lead3,
+        summary_words: summary.map_or(0, |s| s.text.split_whitespace().count()),
+        article_words: text.split_whitespace().count(),
+    })
+}
+
+fn report(
+    records: usize,
+    ok: usize,
+    articles: Vec<ArticleScores>,
+    claims: ClaimFidelity,
+    duplicate_records: usize,
+) -> EvalReport {
     let mut systems = BTreeMap::new();
     for (name, get) in [
         (
@@ -269,11 +353,12 @@ pub fn evaluate(records: &[Record], refs: &References) -> EvalReport {
     }
     let n = articles.len().max(1) as f64;
     EvalReport {
-        records: records.len(),
-        ok: ok.len(),
+        records,
+        ok,
+        duplicate_records,
         with_reference: articles.len(),
         systems,
-        claims: claim_fidelity(&ok),
+        claims,
         summary_words: articles.iter().map(|a| a.summary_words as f64).sum::<f64>() / n,
         compression: articles
             .iter()
@@ -284,10 +369,25 @@ pub fn evaluate(records: &[Record], refs: &References) -> EvalReport {
     }
 }
 
-fn claim_fidelity(ok: &[&Record]) -> ClaimFidelity {
-    let mut f = ClaimFidelity::default();
-    let (mut grounded, mut numbers, mut names, mut dups) = (0usize, 0usize, 0usize, 0usize);
-    for r in ok {
+/// Running counts behind [`ClaimFidelity`].
+#[derive(Default)]
+struct ClaimCounts {
+    claims: usize,
+    grounded: usize,
+    numbers: usize,
+    names: usize,
+    dups: usize,
+}
+
+impl ClaimCounts {
+    fn add(&mut self, r: &Record) {
+        let ClaimCounts {
+            claims,
+            grounded,
+            numbers,
+            names,
+            dups,
+        } = self;
         // The headline is source too (cleaning moves it out of the body).
         let text = format!(
             "{}\n{}",
@@ -296,26 +396,51 @@ fn claim_fidelity(ok: &[&Record]) -> ClaimFidelity {
         );
         let mut seen: Vec<String> = Vec::new();
         for c in &r.claims {
-            f.claims += 1;
-            grounded += usize::from(c.grounded);
-            numbers += usize::from(
+            *claims += 1;
+            *grounded += usize::from(c.grounded);
+            *numbers += usize::from(
                 features::numbers(&c.text)
                     .iter()
                     .all(|n| text.contains(n.as_str())),
             );
-            names += usize::from(
+            *names += usize::from(
                 features::entities(&c.text)
                     .iter()
                     .all(|e| text.contains(e.as_str())),
             );
             let key = rouge::tokenize(&c.text).join(" ");
             if seen.contains(&key) {
-                dups += 1;
+                *dups += 1;
             } else {
                 seen.push(key);
             }
         }
     }
+
+    fn finish(self, ok: usize) -> ClaimFidelity {
+        let ClaimCounts {
+            claims,
+            grounded,
+            numbers,
+            names,
+            dups,
+        } = self;
+        claim_fidelity(ok, claims, grounded, numbers, names, dups)
+    }
+}
+
+fn claim_fidelity(
+    ok: usize,
+    claims: usize,
+    grounded: usize,
+    numbers: usize,
+    names: usize,
+    dups: usize,
+) -> ClaimFidelity {
+    let mut f = ClaimFidelity {
+        claims,
+        ..ClaimFidelity::default()
+    };
     let share = |k: usize| {
         if f.claims == 0 {
             0.0
@@ -323,10 +448,10 @@ fn claim_fidelity(ok: &[&Record]) -> ClaimFidelity {
             k as f64 / f.claims as f64
         }
     };
-    f.per_article = if ok.is_empty() {
+    f.per_article = if ok == 0 {
         0.0
     } else {
-        f.claims as f64 / ok.len() as f64
+        f.claims as f64 / ok as f64
     };
     f.grounded = share(grounded);
     f.numbers_in_source = share(numbers);
@@ -344,6 +469,13 @@ pub fn format_table(r: &EvalReport) -> String {
         "{} records, {} ok, {} with a reference\n",
         r.records, r.ok, r.with_reference
     );
+    if r.duplicate_records > 0 {
+        let _ = writeln!(
+            s,
+            "warning: {} duplicate record(s) (same id and source as an earlier one), scored again\n",
+            r.duplicate_records
+        );
+    }
     let _ = writeln!(
         s,
         "{:<12} {:>4}  {:>19}  {:>19}  {:>19}  {:>19}  {:>6} {:>6}",

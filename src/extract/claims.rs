@@ -5,6 +5,8 @@
 //! self-contained (a leading "He"/"She"/"They" is replaced by the speaker named just
 //! before), attributed ("who says it") and tied to their evidence span in the body.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::config::ClaimsConfig;
@@ -78,6 +80,8 @@ pub struct Claim {
 /// document order. `emb` has one row per sentence (used to drop near-duplicates).
 pub fn find_claims(text: &str, spans: &[Span], emb: &Embeddings, cfg: &ClaimsConfig) -> Vec<Claim> {
     let mut candidates: Vec<Claim> = Vec::new();
+    // Names looked up in the whole body, memoised: one scan of the body per name.
+    let mut in_body: HashMap<String, bool> = HashMap::new();
     let mut speaker: Option<String> = None; // the last named speaker, for pronoun resolution
     for (i, span) in spans.iter().enumerate() {
         let Some(sentence) = text.get(span.start..span.end) else {
@@ -110,7 +114,13 @@ pub fn find_claims(text: &str, spans: &[Span], emb: &Embeddings, cfg: &ClaimsCon
             evidence,
         );
         claim.score = score;
-        claim.grounded = supported(sentence, text, &claim.numbers, &claim.entities);
+        claim.grounded = supported(
+            sentence,
+            text,
+            &claim.numbers,
+            &claim.entities,
+            &mut in_body,
+        );
         candidates.push(claim);
     }
     // Keep the best, skipping near-duplicates of what is kept, then restore document order.
@@ -320,10 +330,24 @@ fn resolve_pronoun(
 }
 
 /// Every number and name of the claim occurs in the body (the pronoun substitution
-/// brings in a name from elsewhere in the body, hence the whole-text check).
-fn supported(sentence: &str, body: &str, numbers: &[String], entities: &[String]) -> bool {
+/// brings in a name from elsewhere in the body, hence the whole-text check). The
+/// sentence is part of the body, so a name found in it needs no look further; the
+/// others are looked up once each (`in_body` remembers), which keeps the cost linear in
+/// the body's length rather than in sentences times length.
+fn supported(
+    sentence: &str,
+    body: &str,
+    numbers: &[String],
+    entities: &[String],
+    in_body: &mut HashMap<String, bool>,
+) -> bool {
     numbers.iter().all(|n| sentence.contains(n.as_str()))
-        && entities.iter().all(|e| body.contains(e.as_str()))
+        && entities.iter().all(|e| {
+            sentence.contains(e.as_str())
+                || *in_body
+                    .entry(e.clone())
+                    .or_insert_with(|| body.contains(e.as_str()))
+        })
 }
 
 #[cfg(test)]

@@ -87,6 +87,12 @@ pub fn sentence_info(s: &&str) -> SentenceInfo {
 /// centrality (mean positive similarity to the other sentences, LexRank-style degree),
 /// similarity to the headline, and a position prior `1 / sqrt(1 + i)` (news puts the
 /// point first). MMR then trades relevance against similarity to what is already chosen.
+///
+/// Cost: up to [`EXACT_SENTENCES`] sentences, every pair is compared (quadratic, at
+/// most a few tenths of a second). Longer articles are ranked in windows instead: a
+/// sentence's centrality and its redundancy with a chosen sentence only count the
+/// [`WINDOW`] sentences around it, and MMR keeps candidates in a priority queue, so the
+/// cost is O(n · WINDOW + n log n).
 pub fn select(
     emb: &Embeddings,
     title: Option<&[f32]>,
@@ -98,6 +104,9 @@ pub fn select(
         return Vec::new();
     }
     let k = cfg.length.count(n);
+    if n > EXACT_SENTENCES {
+        return select_windowed(emb, title, info, cfg, k);
+    }
     let rel = relevance(emb, title, info, cfg);
 
     let mut chosen: Vec<usize> = Vec::with_capacity(k);
@@ -106,13 +115,7 @@ pub fn select(
     let mut max_sim = vec![0f32; n];
     // Sub-headings split long pieces into sections; a summary should cover them, so a
     // section already represented counts as partly redundant.
-    let section: Vec<usize> = info
-        .iter()
-        .scan(0usize, |sec, x| {
-            *sec += usize::from(x.heading);
-            Some(*sec)
-        })
-        .collect();
+    let section = sections(&info[..n]);
     let mut covered = vec![false; section.last().map_or(0, |s| s + 1)];
     while chosen.len() < k {
         let mut best: Option<(usize, f32)> = None;
@@ -145,6 +148,108 @@ pub fn select(
     chosen
 }
 
+/// Articles with up to this many sentences are ranked exactly (every pair of sentences
+/// compared); longer ones in windows (see [`select`]). Far above any news article: the
+/// longest of the BBC corpus has about 100 sentences, a long magazine piece a few hundred.
+pub const EXACT_SENTENCES: usize = 2_000;
+
+/// Sentences around each sentence (itself included) that its centrality and its
+/// redundancy are measured against, in articles longer than [`EXACT_SENTENCES`].
+pub const WINDOW: usize = 512;
+
+/// The section (count of headings so far) of each sentence.
+fn sections(info: &[SentenceInfo]) -> Vec<usize> {
+    info.iter()
+        .scan(0usize, |sec, x| {
+            *sec += usize::from(x.heading);
+            Some(*sec)
+        })
+        .collect()
+}
+
+/// The [`WINDOW`] sentences around `i` among `n` (clamped at the ends, so every
+/// window is full).
+fn window(i: usize, n: usize) -> std::ops::Range<usize> {
+    let w = WINDOW.min(n);
+    let start = i.saturating_sub(w / 2).min(n - w);
+    start..start + w
+}
+
+/// A candidate in the MMR queue: its score when last computed (an upper bound of its
+/// current one, as scores only fall when sentences are chosen), ties to the earlier.
+#[derive(PartialEq)]
+struct Candidate(f32, usize);
+
+impl Eq for Candidate {}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
+    }
+}
+
+/// [`select`] for long articles: windowed centrality and redundancy, lazy greedy MMR.
+fn select_windowed(
+    emb: &Embeddings,
+    title: Option<&[f32]>,
+    info: &[SentenceInfo],
+    cfg: &SelectConfig,
+    k: usize,
+) -> Vec<usize> {
+    let n = emb.len().min(info.len());
+    let rel = relevance(emb, title, info, cfg);
+    let section = sections(&info[..n]);
+    let mut covered = vec![false; section.last().map_or(0, |s| s + 1)];
+    let mut max_sim = vec![0f32; n];
+    let mut chosen: Vec<usize> = Vec::with_capacity(k.min(n));
+    let mut is_chosen = vec![false; n];
+    let mut words = 0usize;
+    let score = |i: usize, max_sim: &[f32], covered: &[bool], any: bool| {
+        let redundancy = if any {
+            max_sim[i] + SECTION_REDUNDANCY * f32::from(u8::from(covered[section[i]]))
+        } else {
+            0.0
+        };
+        cfg.mmr_lambda * rel[i] - (1.0 - cfg.mmr_lambda) * redundancy
+    };
+    let mut queue: std::collections::BinaryHeap<Candidate> = (0..n)
+        .filter(|&i| !info[i].heading)
+        .map(|i| Candidate(score(i, &max_sim, &covered, false), i))
+        .collect();
+    while chosen.len() < k {
+        let Some(Candidate(stale, i)) = queue.pop() else {
+            break;
+        };
+        if is_chosen[i] {
+            continue;
+        }
+        let now = score(i, &max_sim, &covered, !chosen.is_empty());
+        if now < stale {
+            // Its score fell since it was queued: queue it again at its current one.
+            queue.push(Candidate(now, i));
+            continue;
+        }
+        if cfg.max_words > 0 && !chosen.is_empty() && words + info[i].words > cfg.max_words {
+            break;
+        }
+        words += info[i].words;
+        chosen.push(i);
+        is_chosen[i] = true;
+        covered[section[i]] = true;
+        for j in window(i, n) {
+            max_sim[j] = max_sim[j].max(emb.dot(i, j));
+        }
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
 /// Extra redundancy of a sentence whose section (between sub-headings) is already in
 /// the summary.
 const SECTION_REDUNDANCY: f32 = 0.5;
@@ -161,11 +266,20 @@ fn relevance(
 ) -> Vec<f32> {
     let n = emb.len().min(info.len());
     let mut centrality = vec![0f32; n];
-    for i in 0..n {
-        for j in (i + 1)..n {
-            let s = emb.dot(i, j).max(0.0);
-            centrality[i] += s;
-            centrality[j] += s;
+    if n <= EXACT_SENTENCES {
+        for i in 0..n {
+            for j in (i + 1)..n {
+                let s = emb.dot(i, j).max(0.0);
+                centrality[i] += s;
+                centrality[j] += s;
+            }
+        }
+    } else {
+        for (i, c) in centrality.iter_mut().enumerate() {
+            *c = window(i, n)
+                .filter(|&j| j != i)
+                .map(|j| emb.dot(i, j).max(0.0))
+                .sum();
         }
     }
     normalise(&mut centrality);
@@ -310,6 +424,76 @@ mod tests {
         info[3].heading = true;
         let s = select(&e, None, &info, &cfg(2));
         assert!(s.iter().any(|&i| i >= 4), "{s:?}");
+    }
+
+    /// `n` unit rows of width 8 from a fixed pseudo-random sequence.
+    fn random_emb(n: usize) -> Embeddings {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut data = Vec::with_capacity(n * 8);
+        for _ in 0..n {
+            let row: Vec<f32> = (0..8)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 40) as f32 / (1u64 << 24) as f32 - 0.3
+                })
+                .collect();
+            let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+            data.extend(row.iter().map(|v| v / norm));
+        }
+        Embeddings { dim: 8, data }
+    }
+
+    #[test]
+    fn windowed_ranking_agrees_with_the_exact_one_when_the_window_covers_all() {
+        // Up to WINDOW sentences the window is the whole article: same choice.
+        for (n, k) in [(40, 4), (300, 12), (WINDOW, 30)] {
+            let e = random_emb(n);
+            let mut info = plain(n);
+            for i in (7..n).step_by(50) {
+                info[i].heading = true;
+            }
+            let title = e.row(3).to_vec();
+            let c = cfg(k);
+            assert_eq!(
+                select_windowed(&e, Some(&title), &info, &c, k),
+                select(&e, Some(&title), &info, &c),
+                "n = {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_articles_are_ranked_in_windows() {
+        let n = EXACT_SENTENCES * 3 + 17;
+        let e = random_emb(n);
+        let mut info = plain(n);
+        info[0].heading = true;
+        let s = select(&e, None, &info, &cfg(6));
+        assert_eq!(s.len(), 6);
+        assert!(s.windows(2).all(|w| w[0] < w[1]), "{s:?}");
+        assert!(!s.contains(&0), "headings are never chosen");
+        // A ratio asks for many sentences: all distinct, none a heading.
+        let c = SelectConfig {
+            length: SummaryLength::Ratio(0.5),
+            max_words: 0,
+            ..SelectConfig::default()
+        };
+        let s = select(&e, None, &info, &c);
+        assert_eq!(s.len(), n / 2 + 1);
+        assert!(s.windows(2).all(|w| w[0] < w[1]) && !s.contains(&0));
+        // The word cap still stops selection.
+        let mut c = cfg(6);
+        c.max_words = 25;
+        assert_eq!(select(&e, None, &info, &c).len(), 2);
+        // Windows are full and hold their sentence.
+        for i in [0, 1, 300, n / 2, n - 2, n - 1] {
+            let w = window(i, n);
+            assert_eq!(w.len(), WINDOW);
+            assert!(w.contains(&i) && w.end <= n);
+        }
+        assert_eq!(window(3, 10), 0..10);
     }
 
     #[test]

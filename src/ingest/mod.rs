@@ -26,7 +26,7 @@ mod read;
 mod record;
 mod sink;
 
-pub use discover::discover;
+pub use discover::{discover, discover_excluding};
 pub use json::read_jsonl;
 pub use read::{read_bytes, read_unit};
 
@@ -36,7 +36,12 @@ pub struct Article {
     /// Stable id: the record's own `id` if it has one, otherwise a content hash.
     pub id: String,
     /// Where it came from: a path, or `path:LINE` for a JSONL line (`-:LINE` for stdin).
+    /// For a path that is not valid UTF-8, its lossy text (see [`Article::source_bytes`]).
     pub source: String,
+    /// Only for a path that is not valid UTF-8: base64 of the source's real bytes (the
+    /// path's bytes, then the `:LINE` or `#INDEX` suffix), so that `source` loses
+    /// nothing. `None` for every UTF-8 source.
+    pub source_bytes: Option<String>,
     /// Headline, when the format carries one (JSON field, HTML `<title>`/`<h1>`).
     pub title: Option<String>,
     /// Byline, when the format carries one.
@@ -55,6 +60,7 @@ impl Article {
         Article {
             id: content_id(&body),
             source: source.into(),
+            source_bytes: None,
             title: None,
             byline: None,
             published: None,
@@ -81,6 +87,27 @@ impl Article {
         }
         h.finalize().to_hex().to_string()
     }
+
+    /// What resuming knows the article by: [`source_key`] of its source.
+    pub fn key(&self) -> String {
+        source_key(&self.source, self.source_bytes.as_deref())
+    }
+}
+
+/// The identity of a source for resuming and de-duplication: `source` itself when it is
+/// UTF-8 (`source_bytes` absent), otherwise a NUL (which no path holds) and the base64
+/// of its bytes, so two paths that differ only in bytes that are not UTF-8 never meet.
+pub fn source_key(source: &str, source_bytes: Option<&str>) -> String {
+    match source_bytes {
+        None => source.to_string(),
+        Some(b64) => format!("\0{b64}"),
+    }
+}
+
+/// Standard base64 (padded) of `bytes`: the encoding of `source_bytes`.
+pub fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// Feed one optional field to `h` unambiguously: a presence tag, then the length, then
@@ -114,6 +141,7 @@ impl Extracted {
         Article {
             id: id.unwrap_or_else(|| content_id(&self.body)),
             source,
+            source_bytes: None,
             title: self.title,
             byline: self.byline,
             published: self.published,
@@ -196,11 +224,50 @@ pub enum Unit {
 }
 
 impl Unit {
-    /// The source string for records from this unit: the path, or `-` for stdin.
+    /// The source string for records from this unit: the path, or `-` for stdin (a path
+    /// that is not UTF-8 in its lossy form; see [`Unit::raw_path`]).
     pub fn source(&self) -> String {
         match self {
             Unit::File { path, .. } => path.to_string_lossy().into_owned(),
             Unit::Stdin => "-".to_string(),
+        }
+    }
+
+    /// The path's real bytes when they are not valid UTF-8 (on Unix, the bytes of the
+    /// file name as the OS has them); `None` for UTF-8 paths and stdin.
+    pub fn raw_path(&self) -> Option<&[u8]> {
+        match self {
+            Unit::File { path, .. } => raw_path(path),
+            Unit::Stdin => None,
+        }
+    }
+}
+
+/// `path`'s bytes when it is not valid UTF-8.
+fn raw_path(path: &Path) -> Option<&[u8]> {
+    path.to_str()
+        .is_none()
+        .then_some(path.as_os_str().as_encoded_bytes())
+}
+
+/// The real bytes of an item's source read from a path that is not UTF-8: the path's
+/// bytes, then the item's suffix (`:LINE`, `#INDEX`) after the lossy path text.
+fn lossless_source(source: &str, lossy: &str, raw: &[u8]) -> Vec<u8> {
+    let mut bytes = raw.to_vec();
+    bytes.extend_from_slice(source.strip_prefix(lossy).unwrap_or("").as_bytes());
+    bytes
+}
+
+/// Give the items read from a path that is not UTF-8 (`lossy` is its lossy text, `raw`
+/// its bytes) their lossless source as `source_bytes`, and failures an id from those
+/// bytes (their lossy sources may be equal).
+pub(crate) fn attach_raw_source(items: &mut [Result<Article, Failure>], lossy: &str, raw: &[u8]) {
+    for item in items {
+        match item {
+            Ok(a) => {
+                a.source_bytes = Some(base64_of(&lossless_source(&a.source, lossy, raw)));
+            }
+            Err(f) => f.attach_raw_source(lossy, raw),
         }
     }
 }
@@ -214,8 +281,19 @@ pub struct Skipped {
     /// Files whose extension is not a known [`Format`].
     pub unknown_extension: usize,
     /// Entries that are neither files nor folders: sockets, pipes, devices, and symbolic
-    /// links when `follow_links` is off.
+    /// links when `follow_links` is off. Never opened (a FIFO would block the run).
     pub other: usize,
+    /// Of `other`: named pipes (FIFOs).
+    pub fifo: usize,
+    /// Of `other`: Unix sockets.
+    pub socket: usize,
+    /// Of `other`: character and block devices.
+    pub device: usize,
+    /// Of `other`: symbolic links not followed (`follow_links` off).
+    pub symlink: usize,
+    /// Folders holding another run's output (a `manifest.json` written by brief), and
+    /// this run's own output folder: never read back as articles.
+    pub output_folder: usize,
 }
 
 /// What [`discover`] found.
@@ -235,8 +313,11 @@ pub struct Discovered {
 pub struct Failure {
     /// Stable id: [`content_id`] of `source`.
     pub id: String,
-    /// Where: a path, `path:LINE`, `path#INDEX` or `-:LINE`.
+    /// Where: a path, `path:LINE`, `path#INDEX` or `-:LINE` (lossy for a path that is
+    /// not UTF-8).
     pub source: String,
+    /// As [`Article::source_bytes`].
+    pub source_bytes: Option<String>,
     /// What went wrong, with a stable kind.
     pub error: ArticleError,
 }
@@ -248,6 +329,7 @@ impl Failure {
         Failure {
             id: content_id(&source),
             source,
+            source_bytes: None,
             error: ArticleError::new(kind, message),
         }
     }
@@ -258,12 +340,25 @@ impl Failure {
         Failure {
             id: content_id(&source),
             source,
+            source_bytes: None,
             error,
         }
     }
 }
 
 impl Failure {
+    /// See [`attach_raw_source`].
+    pub(crate) fn attach_raw_source(&mut self, lossy: &str, raw: &[u8]) {
+        let bytes = lossless_source(&self.source, lossy, raw);
+        self.source_bytes = Some(base64_of(&bytes));
+        self.id = content_id_of_bytes(&bytes);
+    }
+
+    /// What resuming knows the failure by: [`source_key`] of its source.
+    pub fn key(&self) -> String {
+        source_key(&self.source, self.source_bytes.as_deref())
+    }
+
     /// BLAKE3 (64 hex digits) of the failure (kind and message): what "was ingested"
     /// when nothing could be. A fixed file then reads differently and is redone.
     pub fn content_hash(&self) -> String {
@@ -290,7 +385,12 @@ impl std::error::Error for Failure {}
 /// (after format conversion, before cleaning), so the same text saved as UTF-8 or UTF-16
 /// gets the same id. Failures use it over their source string.
 pub fn content_id(body: &str) -> String {
-    let hash = blake3::hash(body.as_bytes());
+    content_id_of_bytes(body.as_bytes())
+}
+
+/// [`content_id`] of raw bytes (the id of a failure whose path is not UTF-8).
+pub fn content_id_of_bytes(bytes: &[u8]) -> String {
+    let hash = blake3::hash(bytes);
     let mut hex = hash.to_hex().to_string();
     hex.truncate(16);
     hex
@@ -391,6 +491,55 @@ mod tests {
             f.content_hash(),
             Failure::new("a.txt", ErrorKind::Binary, "x").content_hash()
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn paths_that_are_not_utf8_keep_their_bytes() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mut keys = Vec::new();
+        let mut ids = Vec::new();
+        for name in [&b"caf\xe9.jsonl"[..], b"caf\xe8.jsonl"] {
+            let path = dir.path().join(OsStr::from_bytes(name));
+            std::fs::write(&path, "{\"body\": \"Text.\"}\n{oops}\n").unwrap();
+            let unit = Unit::File {
+                path: path.clone(),
+                format: Format::Jsonl,
+            };
+            assert_eq!(unit.raw_path(), Some(path.as_os_str().as_bytes()));
+            let items = read_unit(&unit, &IngestOptions::default());
+            let a = items[0].as_ref().unwrap();
+            let f = items[1].as_ref().unwrap_err();
+            let mut want = path.as_os_str().as_bytes().to_vec();
+            want.extend_from_slice(b":1");
+            assert_eq!(a.source_bytes, Some(base64_of(&want)));
+            assert!(a.source.ends_with(".jsonl:1") && a.source.contains('\u{fffd}'));
+            assert_eq!(a.key(), format!("\0{}", base64_of(&want)));
+            keys.push(a.key());
+            keys.push(f.key());
+            ids.push(f.id.clone());
+        }
+        // The lossy sources are equal; keys and failure ids are not.
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 4);
+        assert_ne!(ids[0], ids[1]);
+        // UTF-8 paths are untouched: no bytes, the key is the source, the id as before.
+        let plain = dir.path().join("plain.txt");
+        std::fs::write(&plain, "").unwrap();
+        let unit = Unit::File {
+            path: plain,
+            format: Format::Txt,
+        };
+        assert_eq!(unit.raw_path(), None);
+        let f = read_unit(&unit, &IngestOptions::default())
+            .remove(0)
+            .unwrap_err();
+        assert_eq!(f.source_bytes, None);
+        assert_eq!(f.key(), f.source);
+        assert_eq!(f.id, content_id(&f.source));
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::path::Path;
 
 use super::decode::{check_not_empty, decode};
 use super::json::{read_json, read_jsonl};
-use super::{html, markdown, Article, Extracted, Failure, Format, IngestOptions, Unit};
+use super::{
+    attach_raw_source, html, markdown, Article, Extracted, Failure, Format, IngestOptions, Unit,
+};
 use crate::error::{ArticleError, ErrorKind};
 
 /// Read one unit into articles. Never panics and never fails as a whole: each problem is
@@ -24,19 +26,24 @@ pub fn read_unit(unit: &Unit, opts: &IngestOptions) -> Vec<Result<Article, Failu
             let source = unit.source();
             // The parsers are third-party code fed arbitrary input: contain a bug in one
             // of them to this file instead of losing the batch.
-            panic::catch_unwind(AssertUnwindSafe(|| read_file(path, *format, &source, opts)))
-                .unwrap_or_else(|payload| {
-                    let what = payload
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| payload.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".to_string());
-                    vec![Err(Failure::new(
-                        source,
-                        ErrorKind::Internal,
-                        format!("the {format:?} reader panicked: {what}"),
-                    ))]
-                })
+            let mut items =
+                panic::catch_unwind(AssertUnwindSafe(|| read_file(path, *format, &source, opts)))
+                    .unwrap_or_else(|payload| {
+                        let what = payload
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "unknown panic".to_string());
+                        vec![Err(Failure::new(
+                            source.clone(),
+                            ErrorKind::Internal,
+                            format!("the {format:?} reader panicked: {what}"),
+                        ))]
+                    });
+            if let Some(raw) = unit.raw_path() {
+                attach_raw_source(&mut items, &source, raw);
+            }
+            items
         }
     }
 }
@@ -104,18 +111,34 @@ pub fn read_bytes(
     vec![Ok(extracted.into_article(source.to_string(), None))]
 }
 
-/// Open a file that must be a regular file (or a pipe/device named explicitly).
+/// Open a file that must be a regular file. Discovery passes over pipes, sockets and
+/// devices; one swapped in after it is refused here, opened without blocking (on Unix
+/// `O_NONBLOCK`, which is without effect on regular files) so a FIFO with no writer
+/// cannot hang the run.
 fn open(path: &Path) -> Result<(File, u64), ArticleError> {
     let io_err = |what: &str, e: io::Error| {
         ArticleError::new(ErrorKind::Io, format!("cannot {what} the file: {e}"))
     };
-    let file = File::open(path).map_err(|e| io_err("open", e))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| io_err("open", e))?;
     // Metadata of the open handle: no race with the file being swapped after the check.
     let meta = file.metadata().map_err(|e| io_err("inspect", e))?;
     if meta.is_dir() {
         return Err(ArticleError::new(
             ErrorKind::Io,
             "expected a file, found a folder",
+        ));
+    }
+    if !meta.is_file() {
+        return Err(ArticleError::new(
+            ErrorKind::Io,
+            "not a regular file (a pipe, socket or device): not read",
         ));
     }
     Ok((file, meta.len()))

@@ -201,9 +201,24 @@ impl BertEncoder {
             .map_err(|e| Error::Tokenizer(e.to_string()))
     }
 
+    /// Token ids and type ids of each text, tokenised [`ENCODE_CHUNK`] texts at a time:
+    /// the tokenizer's full encodings (tokens as strings, offsets, and the overflow
+    /// beyond `max_tokens`) are dropped chunk by chunk, so memory follows the truncated
+    /// ids, not the raw text (2 MB of random punctuation took 662 MB before).
+    fn token_ids(&self, texts: &[&str]) -> Result<Vec<Tokens>> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(ENCODE_CHUNK) {
+            out.extend(self.encode(chunk)?.iter().map(|e| Tokens {
+                ids: e.get_ids().to_vec(),
+                type_ids: e.get_type_ids().to_vec(),
+            }));
+        }
+        Ok(out)
+    }
+
     /// Run one batch (indices into `encodings`, ascending length) and write each pooled,
     /// normalised row to its place in `out`.
-    fn run_batch(&self, encodings: &[Encoding], batch: &[usize], out: &mut [f32]) -> Result<()> {
+    fn run_batch(&self, encodings: &[Tokens], batch: &[usize], out: &mut [f32]) -> Result<()> {
         let rows = batch.len();
         let width = batch.iter().map(|&i| encodings[i].len()).max().unwrap_or(0);
         let mut ids = vec![self.pad_id; rows * width];
@@ -213,8 +228,8 @@ impl BertEncoder {
             let enc = &encodings[i];
             let n = enc.len();
             let at = r * width;
-            ids[at..at + n].copy_from_slice(enc.get_ids());
-            type_ids[at..at + n].copy_from_slice(enc.get_type_ids());
+            ids[at..at + n].copy_from_slice(&enc.ids);
+            type_ids[at..at + n].copy_from_slice(&enc.type_ids);
             mask[at..at + n].fill(1.0);
         }
         let pooled = self
@@ -257,8 +272,8 @@ impl Embedder for BertEncoder {
     fn embed(&self, texts: &[&str]) -> Result<Embeddings> {
         let mut data = vec![0f32; texts.len() * self.dim];
         if !texts.is_empty() {
-            let encodings = self.encode(texts)?;
-            let lens: Vec<usize> = encodings.iter().map(Encoding::len).collect();
+            let encodings = self.token_ids(texts)?;
+            let lens: Vec<usize> = encodings.iter().map(Tokens::len).collect();
             for batch in plan_batches(&lens, self.batch_tokens) {
                 self.run_batch(&encodings, &batch, &mut data)?;
             }
@@ -271,6 +286,21 @@ impl Embedder for BertEncoder {
 
     fn id(&self) -> String {
         self.id.clone()
+    }
+}
+
+/// Texts tokenised at once by [`BertEncoder::embed`] (bounds the tokenizer's memory).
+const ENCODE_CHUNK: usize = 1024;
+
+/// What the model needs of one tokenised text.
+struct Tokens {
+    ids: Vec<u32>,
+    type_ids: Vec<u32>,
+}
+
+impl Tokens {
+    fn len(&self) -> usize {
+        self.ids.len()
     }
 }
 

@@ -47,6 +47,36 @@ pub struct Counts {
     pub skipped_hidden: usize,
     /// Files with unknown extensions skipped.
     pub skipped_unknown_extension: usize,
+    /// Entries that are not regular files, never opened, by kind: `fifo`, `socket`,
+    /// `device`, `symlink` (links not followed), `other`. Absent when there were none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped_special: BTreeMap<String, usize>,
+    /// Folders under the inputs holding brief output (this run's `-o`, or any folder
+    /// with a brief `manifest.json`), not read. Absent when zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_output_folders: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Counts {
+    /// [`Counts::skipped_special`] from what discovery passed over.
+    pub fn special_by_kind(s: &crate::ingest::Skipped) -> BTreeMap<String, usize> {
+        let other = s.other - (s.fifo + s.socket + s.device + s.symlink).min(s.other);
+        [
+            ("fifo", s.fifo),
+            ("socket", s.socket),
+            ("device", s.device),
+            ("symlink", s.symlink),
+            ("other", other),
+        ]
+        .into_iter()
+        .filter(|&(_, n)| n > 0)
+        .map(|(k, n)| (k.to_string(), n))
+        .collect()
+    }
 }
 
 /// The manifest document.

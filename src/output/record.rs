@@ -101,8 +101,14 @@ pub struct Record {
     pub schema_version: u32,
     /// Stable article id.
     pub id: String,
-    /// Where the article came from.
+    /// Where the article came from (for a path that is not valid UTF-8, its lossy text:
+    /// see `source_bytes`).
     pub source: String,
+    /// Base64 (standard, padded) of the source's real bytes, only when the path is not
+    /// valid UTF-8: on Unix the file name's bytes as the OS has them, followed by the
+    /// `:LINE` or `#INDEX` suffix of `source`. Absent for every UTF-8 source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_bytes: Option<String>,
     /// `ok` or `error`.
     pub status: Status,
     /// BLAKE3 (hex) of what was ingested for the article: its id, metadata and body
@@ -156,12 +162,18 @@ pub struct Record {
 }
 
 impl Record {
+    /// What resuming knows the record by ([`crate::ingest::source_key`]).
+    pub fn key(&self) -> String {
+        crate::ingest::source_key(&self.source, self.source_bytes.as_deref())
+    }
+
     /// An error record for an article that could not be processed.
     pub fn failed(id: String, source: String, error: ArticleError) -> Self {
         Record {
             schema_version: SCHEMA_VERSION,
             id,
             source,
+            source_bytes: None,
             status: Status::Error,
             content_hash: None,
             config_hash: None,

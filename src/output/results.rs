@@ -27,7 +27,8 @@ pub const SYNC_EVERY: Duration = Duration::from_secs(5);
 /// One complete, parsable line of an existing results file: what resuming needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
-    /// The record's `source`.
+    /// The record's resume key: its `source`, or for a path that is not UTF-8 the key
+    /// of its `source_bytes` ([`crate::ingest::source_key`]).
     pub source: String,
     /// The record's `content_hash` (absent in records of older versions).
     pub content_hash: Option<String>,
@@ -53,12 +54,38 @@ pub struct Scan {
     pub unparsable: usize,
     /// Bytes cut off the end: a line torn by a crash.
     pub truncated: u64,
+    /// Whether what was cut off was a whole line (newline included) that is not a
+    /// record, rather than a line torn in the middle.
+    pub truncated_whole_line: bool,
 }
+
+impl Scan {
+    /// The warning for what [`scan`] cut off the end of `path`, if anything.
+    pub fn truncation_warning(&self, path: &Path) -> Option<String> {
+        (self.truncated > 0).then(|| {
+            let what = if self.truncated_whole_line {
+                "a last line that is not a brief record"
+            } else {
+                "an incomplete last line"
+            };
+            format!(
+                "{}: removed {what} ({} bytes) left by an interrupted run; its article is processed again",
+                path.display(),
+                self.truncated
+            )
+        })
+    }
+}
+
+/// How every record brief writes begins (`Record` serialises `schema_version` first).
+const RECORD_START: &[u8] = b"{\"schema_version\":";
 
 /// The fields of a record that resuming looks at (the rest is skipped unparsed).
 #[derive(Deserialize)]
 struct Key {
     source: String,
+    #[serde(default)]
+    source_bytes: Option<String>,
     status: Status,
     #[serde(default)]
     content_hash: Option<String>,
@@ -77,13 +104,25 @@ struct KindOnly {
 /// without its newline, or one that does not parse as a record, is what a crash
 /// leaves: the file is truncated before it (and synced) so that appending continues
 /// on a line boundary.
+///
+/// A file brief did not write (not empty, and its first line neither a record nor the
+/// start of one) is refused with [`Error::Foreign`] and left untouched: `--force`
+/// replaces it.
 pub fn scan(path: &Path) -> Result<Scan> {
     let file = match OpenOptions::new().read(true).write(true).open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Scan::default()),
         Err(e) => return Err(Error::io(path, e)),
     };
-    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::Foreign {
+            path: path.to_path_buf(),
+            message: "is not a regular file".into(),
+        });
+    }
+    let file_len = meta.len();
+    check_ours(&file, path)?;
     let mut reader = BufReader::with_capacity(1 << 20, &file);
     let mut scan = Scan::default();
     let mut buf = Vec::new();
@@ -109,7 +148,7 @@ pub fn scan(path: &Path) -> Result<Scan> {
                     scan.unparsable += 1;
                 }
                 scan.lines.push(Line {
-                    source: k.source,
+                    source: crate::ingest::source_key(&k.source, k.source_bytes.as_deref()),
                     content_hash: k.content_hash,
                     config_hash: k.config_hash,
                     status: k.status,
@@ -128,11 +167,36 @@ pub fn scan(path: &Path) -> Result<Scan> {
     }
     drop(reader);
     if let Some(cut) = bad_tail {
+        scan.truncated_whole_line = offset > cut;
         file.set_len(cut).map_err(|e| Error::io(path, e))?;
         file.sync_all().map_err(|e| Error::io(path, e))?;
         scan.truncated = file_len - cut;
     }
     Ok(scan)
+}
+
+/// Refuse a results file that brief did not write: one whose first line (up to 64 KiB
+/// of it) neither starts like a record nor is the beginning of one torn by a crash.
+fn check_ours(file: &File, path: &Path) -> Result<()> {
+    let mut head = Vec::new();
+    let mut r = BufReader::new(file);
+    r.by_ref()
+        .take(64 * 1024)
+        .read_until(b'\n', &mut head)
+        .map_err(|e| Error::io(path, e))?;
+    (&mut &*file)
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io(path, e))?;
+    let n = head.len().min(RECORD_START.len());
+    if head[..n] == RECORD_START[..n] {
+        return Ok(());
+    }
+    Err(Error::Foreign {
+        path: path.to_path_buf(),
+        message: "is not a results file written by brief (its first line is not a brief \
+                  record); refusing to overwrite it: move it away, or pass --force to replace it"
+            .into(),
+    })
 }
 
 /// Replace the file at `path` by the byte ranges `keep` (offset, length) of its
@@ -382,6 +446,39 @@ mod tests {
         );
         rewrite(&path, &[]).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_foreign_file_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        for foreign in ["id,name\n1,x\n", "{\"id\": 1}\n", "hello"] {
+            std::fs::write(&path, foreign).unwrap();
+            match scan(&path) {
+                Err(Error::Foreign { message, .. }) => {
+                    assert!(message.contains("--force"), "{message}")
+                }
+                other => panic!("expected Error::Foreign, got {other:?}"),
+            }
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), foreign);
+        }
+        // A first line torn inside its first bytes is still ours.
+        std::fs::write(&path, "{\"schema_ver").unwrap();
+        let s = scan(&path).unwrap();
+        assert_eq!((s.lines.len(), s.truncated), (0, 12));
+        assert!(!s.truncated_whole_line);
+        assert!(s
+            .truncation_warning(&path)
+            .unwrap()
+            .contains("an incomplete last line"));
+        // A complete last line that is not a record is not "incomplete".
+        let mut bytes = line("a");
+        bytes.extend_from_slice(b"\nnot json\n");
+        std::fs::write(&path, &bytes).unwrap();
+        let s = scan(&path).unwrap();
+        assert!(s.truncated_whole_line);
+        let w = s.truncation_warning(&path).unwrap();
+        assert!(w.contains("a last line that is not a brief record"), "{w}");
     }
 
     #[test]

@@ -54,7 +54,7 @@ impl Sink {
 /// A line the writer put in a results file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrittenLine {
-    /// The record's source.
+    /// The record's resume key ([`Record::key`]: its source, for UTF-8 sources).
     pub source: String,
     /// Byte offset in the file.
     pub offset: u64,
@@ -104,7 +104,7 @@ impl OrderedWriter {
             })?;
             if let Some((offset, len)) = self.sink.write_line(&line)? {
                 self.lines.push(WrittenLine {
-                    source: r.source,
+                    source: r.key(),
                     offset,
                     len,
                 });

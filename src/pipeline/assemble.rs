@@ -57,6 +57,7 @@ pub(super) fn record(
         schema_version: SCHEMA_VERSION,
         id: article.id.clone(),
         source: article.source.clone(),
+        source_bytes: None,
         status: Status::Ok,
         content_hash: None,
         config_hash: None,

@@ -121,6 +121,7 @@ impl Engine {
     pub fn failed(&self, failure: Failure) -> Record {
         let content_hash = failure.content_hash();
         let mut r = Record::failed(failure.id, failure.source, failure.error);
+        r.source_bytes = failure.source_bytes;
         r.content_hash = Some(content_hash);
         r.config_hash = Some(self.config_hash.clone());
         r
@@ -198,6 +199,7 @@ impl Engine {
                         StageMs::new(),
                     ),
                 };
+                record.source_bytes = article.source_bytes.clone();
                 record.content_hash = Some(article.content_hash());
                 record.config_hash = Some(self.config_hash.clone());
                 (record, ms)
@@ -216,6 +218,7 @@ impl Engine {
             clock = now;
         };
         let text = read_text(article, &mut |stage| lap(&mut ms, stage))?;
+        check_sentences(text.spans.len(), self.config.max_sentences)?;
         let sentences = text.sentences();
         let (emb, title_emb) = self.embed(&sentences, text.title.as_deref())?;
         lap(&mut ms, "encode");
@@ -378,16 +381,14 @@ impl Engine {
         if let Some(t) = title {
             texts.push(t);
         }
-        let all = self
+        let mut emb = self
             .encoder
             .embed(&texts)
             .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
         let n = sentences.len();
-        let title_row = title.map(|_| all.row(n).to_vec());
-        let emb = Embeddings {
-            dim: all.dim,
-            data: all.data[..n * all.dim].to_vec(),
-        };
+        let title_row = title.map(|_| emb.row(n).to_vec());
+        // In place: a copy would double the peak memory of a long article.
+        emb.data.truncate(n * emb.dim);
         Ok((emb, title_row))
     }
 }
@@ -445,6 +446,17 @@ struct Prepared {
     /// What the generator reads, per part (empty without a generator).
     feeds: Vec<Vec<String>>,
     ms: StageMs,
+}
+
+/// The `too_large` error of an article with more than `max` sentences.
+fn check_sentences(n: usize, max: usize) -> Result<(), ArticleError> {
+    if n > max {
+        return Err(ArticleError::new(
+            ErrorKind::TooLarge,
+            format!("the article has {n} sentences; the limit is {max} (--max-sentences)"),
+        ));
+    }
+    Ok(())
 }
 
 /// Generation for a group: single-part articles are decoded together; a long

@@ -51,7 +51,7 @@ impl Drain<'_> {
         for (i, r) in records.iter().enumerate() {
             self.tally(r);
             if self.track_positions {
-                self.positions.insert(r.source.clone(), (0, i));
+                self.positions.insert(r.key(), (0, i));
             }
         }
         self.writer.push(0, records)
@@ -71,7 +71,7 @@ impl Drain<'_> {
                 Some((record, pos)) => {
                     self.tally(&record);
                     if self.track_positions {
-                        self.positions.insert(record.source.clone(), pos);
+                        self.positions.insert(record.key(), pos);
                     }
                     vec![record]
                 }

@@ -66,9 +66,9 @@ impl Feed<'_> {
             .into_iter()
             .enumerate()
             .map(|(i, item)| match item {
-                Ok(a) if self.plan.is_done(&a.source, &a.content_hash()) => Work::Skip,
+                Ok(a) if self.plan.is_done(&a.key(), &a.content_hash()) => Work::Skip,
                 Ok(a) => Work::Article(a, pos(i)),
-                Err(f) if self.plan.is_done(&f.source, &f.content_hash()) => Work::Skip,
+                Err(f) if self.plan.is_done(&f.key(), &f.content_hash()) => Work::Skip,
                 Err(f) => Work::Failed(f, pos(i)),
             })
             .collect()

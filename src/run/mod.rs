@@ -139,7 +139,11 @@ impl<'e> Run<'e> {
         let t0 = Instant::now();
         let cfg = engine.config();
         let ingest = prepare::ingest_options(cfg);
-        let discovered = ingest::discover(&opts.inputs, &ingest)?;
+        let own_output = match &opts.output {
+            Output::Dir(dir) => Some(dir.as_path()),
+            Output::Stdout => None,
+        };
+        let discovered = ingest::discover_excluding(&opts.inputs, &ingest, own_output)?;
         let threads = prepare::thread_count(cfg.threads);
         let pool = prepare::worker_pool(threads)?;
         let mut warnings = Vec::new();
@@ -170,6 +174,8 @@ impl<'e> Run<'e> {
             counts: Counts {
                 skipped_hidden: discovered.skipped.hidden,
                 skipped_unknown_extension: discovered.skipped.unknown_extension,
+                skipped_special: Counts::special_by_kind(&discovered.skipped),
+                skipped_output_folders: discovered.skipped.output_folder,
                 skipped: plan.skipped(),
                 stale: plan.stale,
                 ok: plan.kept_ok,

@@ -84,13 +84,7 @@ pub(super) fn prepare_output(
         });
     }
     let scan = results::scan(&path)?;
-    if scan.truncated > 0 {
-        warnings.push(format!(
-            "{}: removed an incomplete last line ({} bytes) left by an interrupted run; its article is processed again",
-            path.display(),
-            scan.truncated
-        ));
-    }
+    warnings.extend(scan.truncation_warning(&path));
     if scan.unparsable > 0 {
         warnings.push(format!(
             "{}: dropped {} line(s) that are not brief records",
@@ -145,14 +139,8 @@ fn unit_keys(units: &[Unit], opts: &IngestOptions, pool: &rayon::ThreadPool) -> 
                     ingest::read_unit(unit, opts)
                         .into_iter()
                         .map(|item| match item {
-                            Ok(a) => {
-                                let h = a.content_hash();
-                                (a.source, h)
-                            }
-                            Err(f) => {
-                                let h = f.content_hash();
-                                (f.source, h)
-                            }
+                            Ok(a) => (a.key(), a.content_hash()),
+                            Err(f) => (f.key(), f.content_hash()),
                         })
                         .collect(),
                 ),

@@ -372,7 +372,6 @@ fn attribution_at(text: &str, i: usize) -> bool {
     names > 0 && SPEECH_VERBS.contains(&w.as_str())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

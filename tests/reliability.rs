@@ -1,0 +1,353 @@
+//! Reliability cases of issue 16 through the real binary: file names that are not
+//! UTF-8, the per-article sentence limit, special files, an output folder inside the
+//! input, bounded `segment` and `eval`, and the smaller items (error texts, foreign
+//! results files, one input reached by two spellings).
+
+mod common;
+
+use std::path::Path;
+
+use brief::output::Status;
+use common::*;
+
+const STORY: &str =
+    "The council approved a new bridge on Monday. It will cost £4m, officials said. \
+Work starts in the spring and should take two years. Residents welcomed the plan.";
+
+fn run_args<'a>(input: &'a str, out: &'a str, models: &'a str) -> Vec<&'a str> {
+    vec![
+        "run",
+        input,
+        "-o",
+        out,
+        "--models",
+        models,
+        "--no-generate",
+        "-j",
+        "1",
+        "-q",
+    ]
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("test paths are UTF-8")
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn file_names_that_are_not_utf8_keep_their_identity() {
+    use base64::Engine as _;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(&tmp.path().join("models"));
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let names: [&[u8]; 4] = [b"caf\xe9.txt", b"caf\xe8.txt", b"x\xe9.txt", b"x\xe8.txt"];
+    for (i, name) in names.iter().enumerate() {
+        // Two articles, and two empty files (error records, ids from the path).
+        let body = if i < 2 {
+            format!("{STORY} Story {i}.")
+        } else {
+            String::new()
+        };
+        std::fs::write(input.join(OsStr::from_bytes(name)), body).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let o = brief(&run_args(s(&input), s(&out), &models), None);
+    expect_exit(&o, 1);
+    let (jsonl, recs) = read_results(&out);
+    validate_schema(&jsonl);
+    assert_eq!(recs.len(), 4, "{jsonl}");
+    let ids: std::collections::HashSet<&str> = recs.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), 4, "distinct ids");
+    let mut raw: Vec<Vec<u8>> = recs
+        .iter()
+        .map(|r| {
+            assert!(r.source.contains('\u{fffd}'), "lossy text for display");
+            let b64 = r.source_bytes.as_deref().expect("source_bytes");
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap()
+        })
+        .collect();
+    raw.sort();
+    let mut want: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| [input.as_os_str().as_bytes(), b"/", n].concat())
+        .collect();
+    want.sort();
+    assert_eq!(raw, want);
+    assert_eq!(
+        recs.iter().filter(|r| r.status == Status::Ok).count(),
+        2,
+        "{jsonl}"
+    );
+    // A rerun skips all four.
+    let o = brief(&run_args(s(&input), s(&out), &models), None);
+    expect_exit(&o, 1);
+    let m = read_manifest(&out);
+    assert_eq!((m.counts.skipped, m.counts.done), (4, 0), "{:?}", m.counts);
+    assert_eq!(read_results(&out).0, jsonl);
+}
+
+#[test]
+fn articles_over_the_sentence_limit_are_too_large_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(&tmp.path().join("models"));
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let long: String = (0..50)
+        .map(|i| format!("Sentence number {i} reports a fact. "))
+        .collect();
+    std::fs::write(input.join("long.txt"), long).unwrap();
+    std::fs::write(input.join("short.txt"), STORY).unwrap();
+    let out = tmp.path().join("out");
+    let mut args = run_args(s(&input), s(&out), &models);
+    args.extend(["--max-sentences", "10"]);
+    let o = brief(&args, None);
+    expect_exit(&o, 1);
+    let (_, recs) = read_results(&out);
+    let long = recs
+        .iter()
+        .find(|r| r.source.ends_with("long.txt"))
+        .unwrap();
+    let e = long.error.as_ref().expect("an error record");
+    assert_eq!(e.kind.as_str(), "too_large");
+    assert!(
+        e.message.contains("50 sentences") && e.message.contains("--max-sentences"),
+        "{}",
+        e.message
+    );
+    let short = recs
+        .iter()
+        .find(|r| r.source.ends_with("short.txt"))
+        .unwrap();
+    assert_eq!(short.status, Status::Ok);
+    // Raising the limit redoes the too_large record (the limit is in the config hash
+    // when it is not the default) and keeps nothing stale.
+    let args = run_args(s(&input), s(&out), &models);
+    let o = brief(&args, None);
+    expect_exit(&o, 0);
+    let (_, recs) = read_results(&out);
+    assert!(recs.iter().all(|r| r.status == Status::Ok));
+    assert_eq!(recs.len(), 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_are_skipped_in_folders_and_refused_when_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(&tmp.path().join("models"));
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("a.txt"), STORY).unwrap();
+    let fifo = input.join("pipe.txt");
+    let c = std::ffi::CString::new(s(&fifo)).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let _socket = std::os::unix::net::UnixListener::bind(input.join("sock.txt")).unwrap();
+    let out = tmp.path().join("out");
+    let o = brief(&run_args(s(&input), s(&out), &models), None);
+    expect_exit(&o, 0);
+    let m = read_manifest(&out);
+    assert_eq!(m.counts.articles, 1);
+    assert_eq!(m.counts.skipped_special.get("fifo"), Some(&1));
+    assert_eq!(m.counts.skipped_special.get("socket"), Some(&1));
+    // Named explicitly: refused at once, nothing opened.
+    let o = brief(&run_args(s(&fifo), "-", &models), None);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("named pipe (FIFO)"), "{}", stderr(&o));
+    let o = brief(&run_args("/dev/zero", "-", &models), None);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("is a device"), "{}", stderr(&o));
+}
+
+#[test]
+fn stdin_lines_obey_the_size_limit_while_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(&tmp.path().join("models"));
+    // 8 MB without a newline, then a good line: the first is skipped unread.
+    let mut input = vec![b'x'; 8 << 20];
+    input.extend_from_slice(format!("\n{{\"body\": \"{STORY}\"}}\n").as_bytes());
+    let mut args = run_args("-", "-", &models);
+    args.extend(["--max-article-bytes", "10000"]);
+    let o = brief(&args, Some(&input));
+    expect_exit(&o, 1);
+    let recs = records(&String::from_utf8(o.stdout).unwrap());
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0].error.as_ref().unwrap().kind.as_str(), "too_large");
+    assert_eq!(recs[0].source, "-:1");
+    assert_eq!(recs[1].status, Status::Ok);
+}
+
+#[test]
+fn an_output_folder_inside_the_input_is_not_read_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(&tmp.path().join("models"));
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for i in 0..3 {
+        std::fs::write(input.join(format!("{i}.txt")), format!("{STORY} Part {i}.")).unwrap();
+    }
+    // Another run's output in the input folder: skipped too.
+    let other = input.join("old-run");
+    let o = brief(&run_args(s(&input), s(&other), &models), None);
+    expect_exit(&o, 0);
+    let out = input.join("out");
+    for _ in 0..3 {
+        let o = brief(&run_args(s(&input), s(&out), &models), None);
+        expect_exit(&o, 0);
+        assert_eq!(read_results(&out).1.len(), 3);
+        assert_eq!(read_manifest(&out).counts.articles, 3);
+    }
+    assert_eq!(read_manifest(&out).counts.skipped_output_folders, 2);
+}
+
+#[test]
+fn segment_is_bounded_and_sees_what_the_pipeline_sees() {
+    let tmp = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    {
+        let o = brief(&["segment", "/dev/zero"], None);
+        expect_exit(&o, 2);
+        assert!(stderr(&o).contains("is a device"), "{}", stderr(&o));
+    }
+    let big = tmp.path().join("big.txt");
+    std::fs::write(&big, "word ".repeat(10_000)).unwrap();
+    let o = brief(&["segment", s(&big), "--max-article-bytes", "1000"], None);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("too_large"), "{}", stderr(&o));
+    let o = brief(
+        &["segment", "--max-article-bytes", "1000"],
+        Some(&[b'x'; 5000]),
+    );
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("too_large"), "{}", stderr(&o));
+    let html = tmp.path().join("page.html");
+    std::fs::write(
+        &html,
+        format!("<html><head><title>Bridge</title></head><body><nav>Home | News</nav><article><p>{STORY}</p></article></body></html>"),
+    )
+    .unwrap();
+    let o = brief(&["segment", s(&html)], None);
+    expect_exit(&o, 0);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.starts_with("The council approved"), "{text}");
+    assert!(
+        !text.contains('<') && !text.contains("Home | News"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 4, "{text}");
+}
+
+#[test]
+fn eval_reports_duplicates_and_bad_references_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(&tmp.path().join("models"));
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("a.txt"), STORY).unwrap();
+    let o = brief(&run_args(s(&input), "-", &models), None);
+    expect_exit(&o, 0);
+    let line = String::from_utf8(o.stdout).unwrap();
+    let id = records(&line)[0].id.clone();
+    let results = tmp.path().join("results.jsonl");
+    std::fs::write(&results, format!("{line}{line}")).unwrap();
+    let refs = tmp.path().join("refs.jsonl");
+    std::fs::write(
+        &refs,
+        format!(
+            "{{\"id\": \"{id}\", \"reference\": \"A bridge.\"}}\n{{\"id\": \"{id}\", \"reference\": \"A new bridge.\"}}\n"
+        ),
+    )
+    .unwrap();
+    let o = brief(&["eval", s(&results), "--refs", s(&refs)], None);
+    expect_exit(&o, 0);
+    let err = stderr(&o);
+    assert!(
+        err.contains("1 reference id(s) appear more than once"),
+        "{err}"
+    );
+    assert!(err.contains("1 record(s) repeat"), "{err}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("1 duplicate record"));
+    std::fs::write(&refs, "{\"reference\": \"x\"}\n").unwrap();
+    let o = brief(&["eval", s(&results), "--refs", s(&refs)], None);
+    expect_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("references:") && err.contains("no `id` field"),
+        "{err}"
+    );
+    assert!(!err.contains("invalid configuration"), "{err}");
+}
+
+#[test]
+fn smaller_items_errors_foreign_results_and_duplicate_spellings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(&tmp.path().join("models"));
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("a.txt"), STORY).unwrap();
+    std::fs::write(input.join("b.txt"), format!("{STORY} More.")).unwrap();
+
+    // An io error says the OS text once.
+    let missing = tmp.path().join("no-such-folder");
+    let o = brief(&run_args(s(&missing), "-", &models), None);
+    expect_exit(&o, 2);
+    let err = stderr(&o);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+
+    // -o naming a regular file.
+    let file = tmp.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let o = brief(&run_args(s(&input), s(&file), &models), None);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("is not a folder"), "{}", stderr(&o));
+
+    // A results.jsonl brief did not write is refused and left alone, unless --force.
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let foreign = "id,name\n1,precious data\n";
+    std::fs::write(out.join("results.jsonl"), foreign).unwrap();
+    let o = brief(&run_args(s(&input), s(&out), &models), None);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("not a results file written by brief"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("results.jsonl")).unwrap(),
+        foreign
+    );
+    let mut args = run_args(s(&input), s(&out), &models);
+    args.push("--force");
+    expect_exit(&brief(&args, None), 0);
+    assert_eq!(read_results(&out).1.len(), 2);
+
+    // A complete last line that is not a record is not called incomplete.
+    let mut text = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    text.push_str("not a record\n");
+    std::fs::write(out.join("results.jsonl"), &text).unwrap();
+    let mut args = run_args(s(&input), s(&out), &models);
+    args.retain(|a| *a != "-q");
+    let o = brief(&args, None);
+    expect_exit(&o, 0);
+    let err = stderr(&o);
+    assert!(
+        err.contains("a last line that is not a brief record"),
+        "{err}"
+    );
+    assert!(!err.contains("incomplete"), "{err}");
+
+    // One folder under two spellings: each file once, under the first spelling.
+    let again = format!("{}/../in/", s(&input));
+    let mut args = run_args(s(&input), "-", &models);
+    args.insert(2, &again);
+    let o = brief(&args, None);
+    expect_exit(&o, 0);
+    let recs = records(&String::from_utf8(o.stdout).unwrap());
+    assert_eq!(recs.len(), 2);
+    assert!(recs.iter().all(|r| !r.source.contains("..")));
+}
