@@ -95,6 +95,14 @@ pub enum Error {
         /// What is wrong and what to do.
         message: String,
     },
+    /// Another run is writing to the same output folder.
+    #[error("{} is in use by another brief run ({holder}); wait for it to finish, or write elsewhere with -o", dir.display())]
+    Locked {
+        /// The output folder.
+        dir: PathBuf,
+        /// Who holds it, as the lock file says (`pid N`).
+        holder: String,
+    },
     /// A single article failed; only surfaces as fatal when there is no run to record it in.
     #[error(transparent)]
     Article(#[from] ArticleError),

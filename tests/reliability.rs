@@ -351,3 +351,64 @@ fn smaller_items_errors_foreign_results_and_duplicate_spellings() {
     assert_eq!(recs.len(), 2);
     assert!(recs.iter().all(|r| !r.source.contains("..")));
 }
+
+/// Two runs on one output folder: the second is refused at once (exit 2, naming the
+/// first run's pid) instead of appending to or rewriting the same results file; the
+/// folder is free again when the first run ends.
+#[test]
+fn a_second_run_on_the_same_output_folder_is_refused() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(&tmp.path().join("models"));
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("a.txt"), STORY).unwrap();
+    let out = tmp.path().join("out");
+    // The first run reads standard input, which the test holds open: it keeps the
+    // folder as long as the test wants.
+    let mut first = Command::new(env!("CARGO_BIN_EXE_brief"))
+        .args([
+            "run",
+            "-",
+            "-o",
+            s(&out),
+            "--models",
+            &models,
+            "--no-generate",
+            "-q",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let holder = format!("pid {}", first.id());
+    let lock = out.join(".brief.lock");
+    let t = std::time::Instant::now();
+    while std::fs::read_to_string(&lock).ok().as_deref() != Some(holder.as_str()) {
+        assert!(
+            t.elapsed().as_secs() < 60,
+            "the first run never took the folder"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let second = brief(&run_args(s(&input), s(&out), &models), None);
+    expect_exit(&second, 2);
+    assert!(stderr(&second).contains(&holder), "{}", stderr(&second));
+    assert!(
+        !out.join("results.jsonl").exists()
+            || std::fs::read(out.join("results.jsonl")).unwrap().is_empty()
+    );
+    // One article on stdin, then end of input: the first run finishes normally.
+    let mut stdin = first.stdin.take().unwrap();
+    writeln!(stdin, "{}", serde_json::json!({"id": "s1", "body": STORY})).unwrap();
+    drop(stdin);
+    let o = first.wait_with_output().unwrap();
+    expect_exit(&o, 0);
+    assert_eq!(read_results(&out).1.len(), 1);
+    // The folder is free again.
+    let third = brief(&run_args(s(&input), s(&out), &models), None);
+    expect_exit(&third, 0);
+    assert_eq!(read_results(&out).1.len(), 1);
+}

@@ -128,6 +128,8 @@ pub struct Run<'e> {
     manifest: Manifest,
     cancel: Arc<AtomicBool>,
     t0: Instant,
+    /// Held until the run is over.
+    _lock: Option<prepare::OutputLock>,
 }
 
 impl<'e> Run<'e> {
@@ -144,6 +146,11 @@ impl<'e> Run<'e> {
             Output::Stdout => None,
         };
         let discovered = ingest::discover_excluding(&opts.inputs, &ingest, own_output)?;
+        // Taken before the results file is read, so no other run can change it.
+        let lock = match &opts.output {
+            Output::Dir(dir) => Some(prepare::lock_output(dir)?),
+            Output::Stdout => None,
+        };
         let threads = prepare::thread_count(cfg.threads);
         let pool = prepare::worker_pool(threads)?;
         let mut warnings = Vec::new();
@@ -201,6 +208,7 @@ impl<'e> Run<'e> {
             manifest,
             cancel: opts.cancel.clone().unwrap_or_default(),
             t0,
+            _lock: lock,
         })
     }
 
@@ -223,6 +231,7 @@ impl<'e> Run<'e> {
             mut manifest,
             cancel,
             t0,
+            _lock,
         } = self;
         let prepare::Prepared { sink, plan, kept } = output;
         let progress = opts.progress.as_ref();

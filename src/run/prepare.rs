@@ -42,6 +42,54 @@ pub fn ingest_options(cfg: &Config) -> IngestOptions {
     }
 }
 
+/// Name of the lock file in an output folder (hidden: discovery skips it).
+pub const LOCK_FILE: &str = ".brief.lock";
+
+/// An exclusive lock on an output folder, held while a run writes there (released
+/// when dropped, and by the OS when the process dies, even by SIGKILL).
+#[derive(Debug)]
+pub struct OutputLock {
+    _file: std::fs::File,
+}
+
+/// Take the output folder `dir` for this run, creating it if need be. A second run
+/// on the same folder gets [`Error::Locked`] at once, naming the holder's pid, so two
+/// runs never append to or rewrite one results file together.
+pub fn lock_output(dir: &std::path::Path) -> Result<OutputLock> {
+    use std::io::{Read, Seek, Write};
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let path = dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let io = |e| Error::io(&path, e);
+            file.set_len(0).map_err(io)?;
+            file.rewind().map_err(io)?;
+            write!(file, "pid {}", std::process::id()).map_err(io)?;
+            Ok(OutputLock { _file: file })
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = match holder.trim() {
+                "" => "pid unknown".to_string(),
+                h => h.to_string(),
+            };
+            Err(Error::Locked {
+                dir: dir.to_path_buf(),
+                holder,
+            })
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
+}
+
 /// The output side of a run, ready to write.
 pub(super) struct Prepared {
     pub sink: Sink,

@@ -23,15 +23,3 @@ pub use clean::{clean, Cleaned, Removed, RemovedKind};
 pub use offset_map::OffsetMap;
 pub use segment::{segment, Span, MAX_SENTENCE_CHARS};
 pub use tokens::tokenize;
-
-/// Segment a text the way the pipeline does (after cleaning unless `raw`): the text
-/// the spans index into, and the spans.
-pub fn segment_text(body: &str, raw: bool) -> (String, Vec<Span>) {
-    let text = if raw {
-        body.to_string()
-    } else {
-        clean(body, None).text
-    };
-    let spans = segment(&text);
-    (text, spans)
-}
