@@ -122,7 +122,8 @@ fn mixed_corpus_gives_records_error_records_and_exit_1() {
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
     names.sort();
-    assert_eq!(names, ["manifest.json", "results.jsonl"]);
+    // (The lock file stays: deleting it would let two runs hold two different files.)
+    assert_eq!(names, [".brief.lock", "manifest.json", "results.jsonl"]);
 }
 
 #[test]
@@ -431,13 +432,15 @@ fn generator_output_is_grounded_and_injection_changes_nothing() {
         }
         // The injected text is data: its fake summary did not become the summary, and it
         // did not leak into the other article.
-        let evil = &recs[1];
-        assert!(!evil
-            .summary
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("made of cheese"));
+        // (An extractive summary is the article's own sentences, the fake line among
+        // them: that is data, not an instruction followed.)
+        let evil = recs[1].summary.as_ref().unwrap();
+        if evil.method == "abstractive" {
+            assert!(!evil.text.contains("made of cheese"), "{}", evil.text);
+        } else {
+            let body = recs[1].text.as_deref().unwrap();
+            assert!(evil.sentences.iter().all(|s| body.contains(&s.text)));
+        }
         assert!(!recs[0].text.as_deref().unwrap().contains("cheese"));
     }
 }
