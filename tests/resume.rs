@@ -276,13 +276,13 @@ fn torn_line_is_repaired_and_force_redoes_everything() {
     let m = read_manifest(&out);
     assert_eq!((m.counts.done, m.counts.skipped), (13, 0));
     assert!(results(&out) == reference);
-    // Nothing but the two files is left behind.
+    // Nothing but the two files (and the run lock) is left behind.
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
     names.sort();
-    assert_eq!(names, ["manifest.json", "results.jsonl"]);
+    assert_eq!(names, [".brief.lock", "manifest.json", "results.jsonl"]);
 }
 
 #[test]
