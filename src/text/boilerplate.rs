@@ -317,6 +317,31 @@ pub(crate) fn inline_furniture(line: &str) -> Vec<(usize, usize, LineKind)> {
     if line.len() < 12 {
         return out;
     }
+    let words = word_spans(line);
+    let scroll = prompt_spans(line, &words);
+    let captions = caption_spans(line, &words);
+    // Merge the two ordered lists; a caption overlapping a scroll line loses.
+    let (mut a, mut b) = (
+        scroll.into_iter().peekable(),
+        captions.into_iter().peekable(),
+    );
+    loop {
+        let (r, kind) = match (a.peek(), b.peek()) {
+            (Some(&x), Some(&y)) if x.0 <= y.0 => (a.next(), LineKind::Share),
+            (Some(_), None) => (a.next(), LineKind::Share),
+            (_, Some(_)) => (b.next(), LineKind::Caption),
+            (None, None) => break,
+        };
+        let Some((s, e)) = r else { break };
+        if out.last().is_none_or(|&(_, pe, _)| s >= pe) {
+            out.push((s, e, kind));
+        }
+    }
+    out
+}
+
+/// The whitespace-separated words of `line`, as byte spans.
+fn word_spans(line: &str) -> Vec<Word> {
     let mut words = Vec::new();
     let mut start = None;
     for (i, c) in line.char_indices() {
@@ -335,8 +360,13 @@ pub(crate) fn inline_furniture(line: &str) -> Vec<(usize, usize, LineKind)> {
             end: line.len(),
         });
     }
-    let text = |i: usize| &line[words[i].start..words[i].end];
+    words
+}
 
+/// "Scroll down for video" and "Click here to …" prompts in `line` (after a sentence
+/// end or at the start), as sorted byte spans.
+fn prompt_spans(line: &str, words: &[Word]) -> Vec<(usize, usize)> {
+    let text = |i: usize| &line[words[i].start..words[i].end];
     // Scroll lines: after a sentence end (or at the start), before a capital or the end.
     let mut scroll = Vec::new();
     for m in SCROLL.find_iter(line) {
@@ -377,12 +407,18 @@ pub(crate) fn inline_furniture(line: &str) -> Vec<(usize, usize, LineKind)> {
         }
     }
     scroll.sort_unstable();
+    scroll
+}
+
+/// Inline "Label: text" captions in `line`, as byte spans in order.
+fn caption_spans(line: &str, words: &[Word]) -> Vec<(usize, usize)> {
+    let text = |i: usize| &line[words[i].start..words[i].end];
     // Labels: (first word, word with the colon).
     let mut labels = Vec::new();
     for k in 0..words.len() {
         let w = text(k);
         if w.len() > 1 && w.ends_with(':') && k + 1 < words.len() && starts_upper(text(k + 1)) {
-            if let Some(m) = label_start(line, &words, k) {
+            if let Some(m) = label_start(line, words, k) {
                 if labels.last().is_none_or(|&(_, pk)| m > pk) {
                     labels.push((m, k));
                 }
@@ -435,24 +471,7 @@ pub(crate) fn inline_furniture(line: &str) -> Vec<(usize, usize, LineKind)> {
         }
     }
     captions.reverse();
-    // Merge the two ordered lists; a caption overlapping a scroll line loses.
-    let (mut a, mut b) = (
-        scroll.into_iter().peekable(),
-        captions.into_iter().peekable(),
-    );
-    loop {
-        let (r, kind) = match (a.peek(), b.peek()) {
-            (Some(&x), Some(&y)) if x.0 <= y.0 => (a.next(), LineKind::Share),
-            (Some(_), None) => (a.next(), LineKind::Share),
-            (_, Some(_)) => (b.next(), LineKind::Caption),
-            (None, None) => break,
-        };
-        let Some((s, e)) = r else { break };
-        if out.last().is_none_or(|&(_, pe, _)| s >= pe) {
-            out.push((s, e, kind));
-        }
-    }
-    out
+    captions
 }
 
 /// Classify a whole line as notice, share/promo or caption boilerplate.
