@@ -199,9 +199,8 @@ pub(crate) fn is_clock_suffix(token: &str) -> bool {
     matches!(t.to_ascii_lowercase().as_str(), "a.m" | "p.m" | "am" | "pm")
 }
 
-/// Words that follow a time without starting a sentence: days, months, time zones
-/// ("6 p.m. Friday", "9 a.m. ET", "5 p.m. Eastern time").
-const TIME_FOLLOWERS: &[&str] = &[
+/// The days of the week, capitalised (not names, not sentence starts after a time).
+pub(crate) const WEEKDAYS: &[&str] = &[
     "Monday",
     "Tuesday",
     "Wednesday",
@@ -209,6 +208,11 @@ const TIME_FOLLOWERS: &[&str] = &[
     "Friday",
     "Saturday",
     "Sunday",
+];
+
+/// Words besides [`WEEKDAYS`] that follow a time without starting a sentence:
+/// short days, months, time zones ("6 p.m. Friday", "9 a.m. ET", "5 p.m. Eastern time").
+const TIME_FOLLOWERS: &[&str] = &[
     "Mon",
     "Tue",
     "Tues",
@@ -281,7 +285,7 @@ const TIME_FOLLOWERS: &[&str] = &[
 
 /// Does `word` follow a time within a sentence (a day, month or time zone)?
 pub(crate) fn follows_time(word: &str) -> bool {
-    TIME_FOLLOWERS.contains(&word)
+    WEEKDAYS.contains(&word) || TIME_FOLLOWERS.contains(&word)
 }
 
 /// Is `word` (already stripped of surrounding punctuation) a common sentence opener?

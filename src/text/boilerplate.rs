@@ -638,21 +638,9 @@ const BYLINE_SMALL: &[&str] = &[
     "/",
 ];
 
-const NOT_NAMES: &[&str] = &[
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Then",
-    "Now",
-    "Contrast",
-    "Comparison",
-    "Far",
-    "Law",
-];
+/// Capitalised words that start a "By …" line without being a name (besides the
+/// weekdays).
+const NOT_NAMES: &[&str] = &["Then", "Now", "Contrast", "Comparison", "Far", "Law"];
 
 /// A whole line that is a byline: "By Jane Doe, Reuters". Returns the name part.
 pub(crate) fn plain_byline(line: &str) -> Option<String> {
@@ -666,7 +654,10 @@ pub(crate) fn plain_byline(line: &str) -> Option<String> {
         return None;
     }
     let first = words[0].trim_matches(|c: char| !c.is_alphanumeric());
-    if !first.chars().next().is_some_and(char::is_uppercase) || NOT_NAMES.contains(&first) {
+    if !first.chars().next().is_some_and(char::is_uppercase)
+        || NOT_NAMES.contains(&first)
+        || super::abbrev::WEEKDAYS.contains(&first)
+    {
         return None;
     }
     let ok = words.iter().all(|w| {
