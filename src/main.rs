@@ -48,6 +48,10 @@ struct EvalArgs {
     /// also works), or a JSONL file with `id` and `reference` fields.
     #[arg(long)]
     refs: PathBuf,
+    /// Other systems' summaries of the same articles, scored beside brief's: a JSONL
+    /// file of `{"id": …, "<system>": "<summary>", …}` (ids as in `--refs`).
+    #[arg(long)]
+    compare: Option<PathBuf>,
     /// Also write the full report (with per-article scores) as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -539,27 +543,39 @@ fn segment(args: SegmentArgs) -> Result<()> {
 /// claims, so this leaves room for any record brief writes.
 const MAX_RESULT_LINE: u64 = 256 << 20;
 
-fn eval(args: EvalArgs) -> Result<()> {
-    use brief::eval::evaluate::{format_table, Evaluator, References};
-    use std::io::BufRead;
-    let (refs, duplicate_ids) = References::open_reporting(&args.refs)?;
-    if !duplicate_ids.is_empty() {
+/// Say that `ids` appear more than once in the JSONL file at `path`.
+fn warn_duplicate_ids(path: &std::path::Path, ids: &[String]) {
+    if !ids.is_empty() {
         eprintln!(
-            "brief: warning: {}: {} reference id(s) appear more than once (the last wins): {}",
-            args.refs.display(),
-            duplicate_ids.len(),
-            duplicate_ids
-                .iter()
+            "brief: warning: {}: {} id(s) appear more than once (the last wins): {}",
+            path.display(),
+            ids.len(),
+            ids.iter()
                 .take(5)
                 .map(String::as_str)
                 .collect::<Vec<_>>()
                 .join(", ")
         );
     }
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    use brief::eval::evaluate::{format_table, Compared, Evaluator, References};
+    use std::io::BufRead;
+    let (refs, duplicate_ids) = References::open_reporting(&args.refs)?;
+    warn_duplicate_ids(&args.refs, &duplicate_ids);
+    let compared = match &args.compare {
+        Some(path) => {
+            let (c, duplicate_ids) = Compared::open(path)?;
+            warn_duplicate_ids(path, &duplicate_ids);
+            Some(c)
+        }
+        None => None,
+    };
     let file = std::fs::File::open(&args.results)
         .with_context(|| format!("reading {}", args.results.display()))?;
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let mut evaluator = Evaluator::new(&refs);
+    let mut evaluator = Evaluator::new(&refs, compared.as_ref());
     let mut line = Vec::new();
     for n in 1.. {
         line.clear();

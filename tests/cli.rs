@@ -319,7 +319,7 @@ fn eval_scores_a_run_against_folder_and_jsonl_references() {
     expect_exit(&o, 0);
     let table = String::from_utf8(o.stdout).unwrap();
     assert!(
-        table.contains("lead3") && table.contains("extractive"),
+        table.contains("lead-3") && table.contains("brief-extractive"),
         "{table}"
     );
     let report: serde_json::Value =
@@ -328,7 +328,15 @@ fn eval_scores_a_run_against_folder_and_jsonl_references() {
         report["with_reference"], 10,
         "the ten BBC stories have references"
     );
-    let r1 = report["systems"]["lead3"]["rouge1"]["mean"]
+    let system = |report: &serde_json::Value, name: &str| {
+        report["systems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+    };
+    let r1 = system(&report, "lead-3").unwrap()["rouge1"]["mean"]
         .as_f64()
         .unwrap();
     assert!(r1 > 20.0 && r1 < 100.0, "lead-3 ROUGE-1 {r1}");
@@ -358,6 +366,80 @@ fn eval_scores_a_run_against_folder_and_jsonl_references() {
     assert!(String::from_utf8(o.stdout)
         .unwrap()
         .contains("10 with a reference"));
+
+    // Data sets key stories by file name, not by brief's ids: references and other
+    // systems' summaries keyed by the source's file stem match too. A "system" that
+    // copies the reference scores 100 and beats brief, significantly; one that
+    // summarised only some articles is paired over those.
+    let flat = tmp.path().join("flat");
+    std::fs::create_dir(&flat).unwrap();
+    let mut refs_by_file = String::new();
+    let mut compare = String::new();
+    for (i, r) in recs.iter().filter(|r| r.source.contains("bbc")).enumerate() {
+        let rel = r.source.split("articles/").nth(1).unwrap();
+        let reference =
+            std::fs::read_to_string(root().join("corpus/references").join(rel)).unwrap();
+        let key = format!("story{i:02}");
+        std::fs::copy(
+            root().join("corpus/articles").join(rel),
+            flat.join(format!("{key}.txt")),
+        )
+        .unwrap();
+        refs_by_file.push_str(&serde_json::json!({"id": key, "reference": reference}).to_string());
+        refs_by_file.push('\n');
+        let mut row = serde_json::json!({"id": key, "oracle": reference});
+        if i % 2 == 0 {
+            row["half"] = serde_json::json!("the of a to in");
+        }
+        compare.push_str(&row.to_string());
+        compare.push('\n');
+    }
+    let flat_out = tmp.path().join("flat-out");
+    let o = brief(
+        &[
+            "run",
+            "--no-generate",
+            flat.to_str().unwrap(),
+            "-o",
+            flat_out.to_str().unwrap(),
+            "--models",
+            &models,
+            "-q",
+        ],
+        None,
+    );
+    expect_exit(&o, 0);
+    let results = flat_out.join("results.jsonl");
+    std::fs::write(&refs, refs_by_file).unwrap();
+    let peers = tmp.path().join("peers.jsonl");
+    std::fs::write(&peers, compare).unwrap();
+    let o = brief(
+        &[
+            "eval",
+            results.to_str().unwrap(),
+            "--refs",
+            refs.to_str().unwrap(),
+            "--compare",
+            peers.to_str().unwrap(),
+            "--json",
+            report_path.to_str().unwrap(),
+        ],
+        None,
+    );
+    expect_exit(&o, 0);
+    let table = String::from_utf8(o.stdout).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    let oracle = system(&report, "oracle").expect("the compared system is scored");
+    assert_eq!(oracle["rouge1"]["mean"].as_f64(), Some(100.0), "{table}");
+    assert_eq!(system(&report, "half").unwrap()["n"], 5, "{table}");
+    let paired = report["paired"].as_array().unwrap();
+    let vs = |name: &str| paired.iter().find(|p| p["system"] == name).unwrap();
+    let d = &vs("oracle")["rouge1"];
+    assert!(d["interval"]["high"].as_f64().unwrap() < 0.0, "{table}");
+    assert_eq!(d["p"].as_f64(), Some(0.0), "{table}");
+    assert_eq!(vs("half")["n"], 5);
+    assert!(table.contains("vs oracle"), "{table}");
 }
 
 #[test]

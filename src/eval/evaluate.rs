@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::eval::stats::{paired_difference, Difference};
 use crate::eval::{self as rouge, bootstrap_mean, Interval, RougeScores};
 use crate::extract::features;
 use crate::output::{Record, Status};
@@ -17,8 +18,9 @@ use crate::output::{Record, Status};
 pub enum References {
     /// A folder mirroring the articles' layout (see [`find_reference_file`]).
     Dir(PathBuf),
-    /// A JSONL file of `{"id": …, "reference": …}`.
-    Jsonl(HashMap<String, String>),
+    /// A JSONL file of `{"id": …, "reference": …}`, matched to records by id or by
+    /// source file name (see [`Keyed`]).
+    Jsonl(Keyed<String>),
 }
 
 impl References {
@@ -31,56 +33,143 @@ impl References {
     /// [`Self::open`], also returning the ids that appear more than once in a JSONL
     /// file (in order of their second appearance). Streams the file line by line.
     pub fn open_reporting(path: &Path) -> Result<(Self, Vec<String>)> {
-        use std::io::BufRead;
         if path.is_dir() {
             return Ok((References::Dir(path.to_path_buf()), Vec::new()));
         }
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut map = HashMap::new();
-        let mut duplicates = Vec::new();
-        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-            let line = line.map_err(|e| Error::io(path, e))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
-                Error::References(format!("{}:{}: not JSON: {e}", path.display(), i + 1))
-            })?;
-            let id = match &v["id"] {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Number(n) => n.to_string(),
-                _ => {
-                    return Err(Error::References(format!(
-                        "{}:{}: no `id` field",
-                        path.display(),
-                        i + 1
-                    )))
-                }
-            };
+        let mut refs = Keyed::default();
+        read_jsonl(path, |at, v| {
             let reference = ["reference", "summary", "highlights"]
                 .iter()
                 .find_map(|k| v[*k].as_str())
-                .ok_or_else(|| {
-                    Error::References(format!(
-                        "{}:{}: no `reference` field",
-                        path.display(),
-                        i + 1
-                    ))
-                })?;
-            if map.insert(id.clone(), reference.to_string()).is_some() {
-                duplicates.push(id);
-            }
-        }
-        Ok((References::Jsonl(map), duplicates))
+                .ok_or_else(|| Error::References(format!("{at}: no `reference` field")))?;
+            refs.insert(json_id(&v, &at)?, reference.to_string());
+            Ok(())
+        })?;
+        let duplicates = std::mem::take(&mut refs.duplicates);
+        Ok((References::Jsonl(refs), duplicates))
     }
 
     /// The reference for a record, if there is one.
     pub fn get(&self, record: &Record) -> Option<String> {
         match self {
-            References::Jsonl(map) => map.get(&record.id).cloned(),
+            References::Jsonl(map) => map.get(record).cloned(),
             References::Dir(dir) => find_reference_file(dir, Path::new(&record.source))
                 .and_then(|p| std::fs::read_to_string(p).ok()),
         }
+    }
+}
+
+/// Other systems' summaries of the same articles (`brief eval --compare`): a JSONL
+/// file of `{"id": …, "<system>": "<summary>", …}`, one field per system.
+#[derive(Debug, Clone, Default)]
+pub struct Compared {
+    /// System names in the order they first appear in the file.
+    pub systems: Vec<String>,
+    summaries: Keyed<BTreeMap<String, String>>,
+}
+
+impl Compared {
+    /// Read `path`; also returns the ids that appear more than once (the last wins).
+    pub fn open(path: &Path) -> Result<(Self, Vec<String>)> {
+        let mut c = Compared::default();
+        read_jsonl(path, |at, v| {
+            let id = json_id(&v, &at)?;
+            let mut row = BTreeMap::new();
+            for (name, text) in v.as_object().into_iter().flatten() {
+                let Some(text) = text.as_str() else { continue };
+                if name == "id" {
+                    continue;
+                }
+                if !c.systems.contains(name) {
+                    c.systems.push(name.clone());
+                }
+                row.insert(name.clone(), text.to_string());
+            }
+            c.summaries.insert(id, row);
+            Ok(())
+        })?;
+        let duplicates = std::mem::take(&mut c.summaries.duplicates);
+        Ok((c, duplicates))
+    }
+
+    /// What each system wrote for `record`'s article.
+    pub fn get(&self, record: &Record) -> Option<&BTreeMap<String, String>> {
+        self.summaries.get(record)
+    }
+}
+
+/// Values from a JSONL file keyed by `id`, found for a record by its own id or by its
+/// source file's name with or without the extension: data sets name stories by file
+/// (`articles/<id>.txt`), and brief's ids are its own.
+#[derive(Debug, Clone)]
+pub struct Keyed<T> {
+    map: HashMap<String, T>,
+    duplicates: Vec<String>,
+}
+
+impl<T> Default for Keyed<T> {
+    fn default() -> Self {
+        Keyed {
+            map: HashMap::new(),
+            duplicates: Vec::new(),
+        }
+    }
+}
+
+impl<T> Keyed<T> {
+    fn insert(&mut self, id: String, value: T) {
+        if self.map.insert(id.clone(), value).is_some() {
+            self.duplicates.push(id);
+        }
+    }
+
+    /// The value for `record`: by id, else by source file name, else by its stem.
+    pub fn get(&self, record: &Record) -> Option<&T> {
+        let file = Path::new(record.source.as_str()).file_name();
+        let stem = Path::new(record.source.as_str()).file_stem();
+        std::iter::once(Some(record.id.as_str()))
+            .chain([file, stem].map(|n| n.and_then(|n| n.to_str())))
+            .flatten()
+            .find_map(|k| self.map.get(k))
+    }
+
+    /// Number of ids.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// Call `each` with (`path:line`, value) for every non-blank line of a JSONL file.
+fn read_jsonl(
+    path: &Path,
+    mut each: impl FnMut(String, serde_json::Value) -> Result<()>,
+) -> Result<()> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = format!("{}:{}", path.display(), i + 1);
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .map_err(|e| Error::References(format!("{at}: not JSON: {e}")))?;
+        each(at, v)?;
+    }
+    Ok(())
+}
+
+/// A JSONL line's `id` (a string or a number).
+fn json_id(v: &serde_json::Value, at: &str) -> Result<String> {
+    match &v["id"] {
+        serde_json::Value::String(s) => Ok(s.clone()),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        _ => Err(Error::References(format!("{at}: no `id` field"))),
     }
 }
 
@@ -126,20 +215,20 @@ pub fn find_reference_file(refs: &Path, source: &Path) -> Option<PathBuf> {
     None
 }
 
-/// ROUGE of one system on one article.
+/// ROUGE of every system on one article.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArticleScores {
     /// Record id.
     pub id: String,
     /// Record source.
     pub source: String,
-    /// ROUGE of the abstractive summary (when the record has one).
-    pub abstractive: Option<RougeScores>,
-    /// ROUGE of the extractive selection.
-    pub extractive: Option<RougeScores>,
-    /// ROUGE of the first three sentences.
-    pub lead3: Option<RougeScores>,
-    /// Words in the summary.
+    /// ROUGE per system that has a summary of this article (see [`EvalReport::systems`]).
+    pub systems: BTreeMap<String, RougeScores>,
+    /// Words of each system's summary.
+    pub words: BTreeMap<String, usize>,
+    /// How brief's summary was made (`summary.method`).
+    pub method: String,
+    /// Words in brief's summary.
     pub summary_words: usize,
     /// Words in the article body.
     pub article_words: usize,
@@ -148,6 +237,9 @@ pub struct ArticleScores {
 /// Mean and interval of each ROUGE F1 for one system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SystemSummary {
+    /// The system: [`BRIEF`], [`GENERATED`], [`EXTRACTIVE`], [`LEAD3`], or a name from
+    /// the `--compare` file.
+    pub name: String,
     /// Articles scored.
     pub n: usize,
     /// ROUGE-1 F1 (×100).
@@ -162,6 +254,22 @@ pub struct SystemSummary {
     pub rouge1_precision: f64,
     /// Mean recall of ROUGE-1 (×100).
     pub rouge1_recall: f64,
+    /// Mean words per summary.
+    pub words: f64,
+}
+
+/// brief's summary minus another system's, on the articles both summarised: a paired
+/// bootstrap over articles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Paired {
+    /// The other system.
+    pub system: String,
+    /// Articles both have.
+    pub n: usize,
+    /// Mean ROUGE-1 F1 difference (×100) with its 95 % interval.
+    pub rouge1: Difference,
+    /// Mean ROUGE-2 F1 difference (×100) with its 95 % interval.
+    pub rouge2: Difference,
 }
 
 /// Claim fidelity over all ok records.
@@ -181,6 +289,15 @@ pub struct ClaimFidelity {
     pub duplicates: f64,
 }
 
+/// The system brief writes: `summary.text`, whichever way it was made.
+pub const BRIEF: &str = "brief";
+/// The generator's own summary, where one was written (also when the check rejected it).
+pub const GENERATED: &str = "brief-generated";
+/// brief's extractive selection.
+pub const EXTRACTIVE: &str = "brief-extractive";
+/// The first three of brief's cleaned sentences.
+pub const LEAD3: &str = "lead-3";
+
 /// The whole evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
@@ -193,12 +310,18 @@ pub struct EvalReport {
     pub duplicate_records: usize,
     /// Ok records that had a reference.
     pub with_reference: usize,
-    /// Per system (`abstractive`, `extractive`, `lead3`): mean F1 with 95 % intervals.
-    pub systems: BTreeMap<String, SystemSummary>,
+    /// Per system: mean F1 with 95 % intervals; brief's own first, compared ones last.
+    pub systems: Vec<SystemSummary>,
+    /// brief's summary against every other system, paired by article.
+    pub paired: Vec<Paired>,
+    /// Scored articles per `summary.method`.
+    pub methods: BTreeMap<String, usize>,
     /// Claim fidelity.
     pub claims: ClaimFidelity,
     /// Mean summary length in words.
     pub summary_words: f64,
+    /// Share of summaries longer than 80 words.
+    pub over_80_words: f64,
     /// Mean of summary words / article words.
     pub compression: f64,
     /// Per-article scores.
@@ -210,7 +333,7 @@ const RESAMPLES: usize = 1000;
 
 /// Evaluate `records` against `refs`.
 pub fn evaluate(records: &[Record], refs: &References) -> EvalReport {
-    let mut e = Evaluator::new(refs);
+    let mut e = Evaluator::new(refs, None);
     for r in records {
         e.add(r);
     }
@@ -221,6 +344,7 @@ pub fn evaluate(records: &[Record], refs: &References) -> EvalReport {
 /// per-article scores and claim counts are kept, not the records.
 pub struct Evaluator<'a> {
     refs: &'a References,
+    compared: Option<&'a Compared>,
     records: usize,
     ok: usize,
     articles: Vec<ArticleScores>,
@@ -230,10 +354,11 @@ pub struct Evaluator<'a> {
 }
 
 impl<'a> Evaluator<'a> {
-    /// An evaluator against `refs`.
-    pub fn new(refs: &'a References) -> Self {
+    /// An evaluator against `refs`, also scoring the `compared` systems' summaries.
+    pub fn new(refs: &'a References, compared: Option<&'a Compared>) -> Self {
         Evaluator {
             refs,
+            compared,
             records: 0,
             ok: 0,
             articles: Vec::new(),
@@ -260,54 +385,147 @@ impl<'a> Evaluator<'a> {
         }
         self.ok += 1;
         self.claims.add(r);
-        if let Some(a) = score_article(r, self.refs) {
+        if let Some(a) = score_article(r, self.refs, self.compared) {
             self.articles.push(a);
         }
     }
 
     /// The report over every record added.
     pub fn finish(self) -> EvalReport {
+        let names = [BRIEF, GENERATED, EXTRACTIVE, LEAD3]
+            .into_iter()
+            .map(str::to_string)
+            .chain(self.compared.into_iter().flat_map(|c| c.systems.clone()))
+            .collect();
         report(
             self.records,
             self.ok,
             self.articles,
             self.claims.finish(self.ok),
             self.duplicates,
+            names,
         )
     }
 }
 
-/// ROUGE of one ok record against its reference, if it has one (and its text).
-fn score_article(r: &Record, refs: &References) -> Option<ArticleScores> {
-    let reference = refs.get(r)?;
+/// `text` with one sentence per line, as ROUGE-Lsum wants: text that has lines keeps
+/// them; tokenised text (" . ") splits there; other text is segmented as articles are.
+fn as_lines(text: &str) -> String {
+    if text.contains('\n') {
+        return text.to_string();
+    }
+    if text.contains(" . ") {
+        return text.replace(" . ", " .\n");
+    }
+    crate::text::segment(text)
+        .iter()
+        .map(|s| s.text(text).trim())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// ROUGE of one ok record's summaries (and the compared ones) against its reference,
+/// if it has one (and its text).
+fn score_article(
+    r: &Record,
+    refs: &References,
+    compared: Option<&Compared>,
+) -> Option<ArticleScores> {
+    let reference = as_lines(&refs.get(r)?);
     let text = r.text.as_deref()?;
     let sentences: Vec<&str> = r
         .sentences
         .iter()
         .filter_map(|s| text.get(s.start..s.end))
         .collect();
+    let mut systems = BTreeMap::new();
+    let mut words = BTreeMap::new();
+    let mut add = |name: &str, summary: &str| {
+        systems.insert(name.to_string(), rouge::score(&reference, summary));
+        words.insert(name.to_string(), summary.split_whitespace().count());
+    };
+    add(LEAD3, &rouge::lead_n(&sentences, 3));
     let summary = r.summary.as_ref();
-    let extractive = summary.map(|s| {
+    if let Some(s) = summary {
+        let lines: Vec<&str> = s.sentences.iter().map(|x| x.text.as_str()).collect();
+        add(BRIEF, &lines.join("\n"));
         let chosen: Vec<&str> = s
             .extractive
             .iter()
             .filter_map(|&i| sentences.get(i).copied())
             .collect();
-        rouge::score(&reference, &chosen.join("\n"))
-    });
-    let abstractive = summary.filter(|s| s.method == "abstractive").map(|s| {
-        let lines: Vec<&str> = s.sentences.iter().map(|x| x.text.as_str()).collect();
-        rouge::score(&reference, &lines.join("\n"))
-    });
-    let lead3 = Some(rouge::score(&reference, &rouge::lead_n(&sentences, 3)));
+        add(EXTRACTIVE, &rouge::lead_n(&chosen, chosen.len()));
+        if s.method == "abstractive" {
+            add(GENERATED, &lines.join("\n"));
+        } else if let Some(rejected) = &s.rejected {
+            add(GENERATED, &as_lines(&rejected.text));
+        }
+    }
+    for (name, summary) in compared.and_then(|c| c.get(r)).into_iter().flatten() {
+        add(name, &as_lines(summary));
+    }
     Some(ArticleScores {
         id: r.id.clone(),
         source: r.source.clone(),
-        abstractive,
-        extractive,
-        lead3,
+        systems,
+        words,
+        method: summary.map_or_else(String::new, |s| s.method.clone()),
         summary_words: summary.map_or(0, |s| s.text.split_whitespace().count()),
         article_words: text.split_whitespace().count(),
+    })
+}
+
+/// Mean and interval of each ROUGE F1 of `name` over the articles it has.
+fn system_summary(name: &str, articles: &[ArticleScores]) -> Option<SystemSummary> {
+    let scores: Vec<RougeScores> = articles
+        .iter()
+        .filter_map(|a| a.systems.get(name).copied())
+        .collect();
+    if scores.is_empty() {
+        return None;
+    }
+    let values =
+        |f: fn(&RougeScores) -> f64| -> Vec<f64> { scores.iter().map(|s| 100.0 * f(s)).collect() };
+    let ci = |f| bootstrap_mean(&values(f), RESAMPLES, 42);
+    let mean = |f| ci(f).mean;
+    Some(SystemSummary {
+        name: name.to_string(),
+        n: scores.len(),
+        rouge1: ci(|s| s.rouge1.f1),
+        rouge2: ci(|s| s.rouge2.f1),
+        rouge_l: ci(|s| s.rouge_l.f1),
+        rouge_lsum: ci(|s| s.rouge_lsum.f1),
+        rouge1_precision: mean(|s| s.rouge1.precision),
+        rouge1_recall: mean(|s| s.rouge1.recall),
+        words: mean_of(
+            articles
+                .iter()
+                .filter_map(|a| a.words.get(name).map(|&w| w as f64)),
+        ),
+    })
+}
+
+/// brief's summary against `other`, paired over the articles both have.
+fn paired(other: &str, articles: &[ArticleScores]) -> Option<Paired> {
+    let pairs: Vec<(RougeScores, RougeScores)> = articles
+        .iter()
+        .filter_map(|a| Some((*a.systems.get(BRIEF)?, *a.systems.get(other)?)))
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let diff = |f: fn(&RougeScores) -> f64| {
+        let (a, b): (Vec<f64>, Vec<f64>) = pairs
+            .iter()
+            .map(|(x, y)| (100.0 * f(x), 100.0 * f(y)))
+            .unzip();
+        paired_difference(&a, &b, RESAMPLES, 42)
+    };
+    Some(Paired {
+        system: other.to_string(),
+        n: pairs.len(),
+        rouge1: diff(|s| s.rouge1.f1),
+        rouge2: diff(|s| s.rouge2.f1),
     })
 }
 
@@ -317,56 +535,49 @@ fn report(
     articles: Vec<ArticleScores>,
     claims: ClaimFidelity,
     duplicate_records: usize,
+    names: Vec<String>,
 ) -> EvalReport {
-    let mut systems = BTreeMap::new();
-    for (name, get) in [
-        (
-            "abstractive",
-            (|a: &ArticleScores| a.abstractive) as fn(&ArticleScores) -> Option<RougeScores>,
-        ),
-        ("extractive", |a: &ArticleScores| a.extractive),
-        ("lead3", |a: &ArticleScores| a.lead3),
-    ] {
-        let scores: Vec<RougeScores> = articles.iter().filter_map(get).collect();
-        if scores.is_empty() {
-            continue;
-        }
-        let ci = |f: fn(&RougeScores) -> f64| {
-            let v: Vec<f64> = scores.iter().map(|s| 100.0 * f(s)).collect();
-            bootstrap_mean(&v, RESAMPLES, 42)
-        };
-        let mean = |f: fn(&RougeScores) -> f64| {
-            scores.iter().map(|s| 100.0 * f(s)).sum::<f64>() / scores.len() as f64
-        };
-        systems.insert(
-            name.to_string(),
-            SystemSummary {
-                n: scores.len(),
-                rouge1: ci(|s| s.rouge1.f1),
-                rouge2: ci(|s| s.rouge2.f1),
-                rouge_l: ci(|s| s.rouge_l.f1),
-                rouge_lsum: ci(|s| s.rouge_lsum.f1),
-                rouge1_precision: mean(|s| s.rouge1.precision),
-                rouge1_recall: mean(|s| s.rouge1.recall),
-            },
-        );
+    let systems = names
+        .iter()
+        .filter_map(|name| system_summary(name, &articles))
+        .collect();
+    let paired = names
+        .iter()
+        .filter(|n| n.as_str() != BRIEF)
+        .filter_map(|n| paired(n, &articles))
+        .collect();
+    let mut methods = BTreeMap::new();
+    for a in &articles {
+        *methods.entry(a.method.clone()).or_insert(0) += 1;
     }
-    let n = articles.len().max(1) as f64;
     EvalReport {
         records,
         ok,
         duplicate_records,
         with_reference: articles.len(),
         systems,
+        paired,
+        methods,
         claims,
-        summary_words: articles.iter().map(|a| a.summary_words as f64).sum::<f64>() / n,
-        compression: articles
-            .iter()
-            .map(|a| a.summary_words as f64 / a.article_words.max(1) as f64)
-            .sum::<f64>()
-            / n,
+        summary_words: mean_of(articles.iter().map(|a| a.summary_words as f64)),
+        over_80_words: mean_of(
+            articles
+                .iter()
+                .map(|a| f64::from(u8::from(a.summary_words > 80))),
+        ),
+        compression: mean_of(
+            articles
+                .iter()
+                .map(|a| a.summary_words as f64 / a.article_words.max(1) as f64),
+        ),
         articles,
     }
+}
+
+/// Mean of `values` (0 for none).
+fn mean_of(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    sum / n.max(1) as f64
 }
 
 /// Running counts behind [`ClaimFidelity`].
@@ -478,23 +689,59 @@ pub fn format_table(r: &EvalReport) -> String {
     }
     let _ = writeln!(
         s,
-        "{:<12} {:>4}  {:>19}  {:>19}  {:>19}  {:>19}  {:>6} {:>6}",
-        "system", "n", "ROUGE-1 F1", "ROUGE-2 F1", "ROUGE-L F1", "ROUGE-Lsum F1", "R1 P", "R1 R"
+        "{:<18} {:>4}  {:>19}  {:>19}  {:>19}  {:>19}  {:>6} {:>6} {:>6}",
+        "system",
+        "n",
+        "ROUGE-1 F1",
+        "ROUGE-2 F1",
+        "ROUGE-L F1",
+        "ROUGE-Lsum F1",
+        "R1 P",
+        "R1 R",
+        "words"
     );
     let cell = |i: &Interval| format!("{:5.1} [{:5.1},{:5.1}]", i.mean, i.low, i.high);
-    for (name, sys) in &r.systems {
+    for sys in &r.systems {
         let _ = writeln!(
             s,
-            "{:<12} {:>4}  {:>19}  {:>19}  {:>19}  {:>19}  {:>6.1} {:>6.1}",
-            name,
+            "{:<18} {:>4}  {:>19}  {:>19}  {:>19}  {:>19}  {:>6.1} {:>6.1} {:>6.1}",
+            sys.name,
             sys.n,
             cell(&sys.rouge1),
             cell(&sys.rouge2),
             cell(&sys.rouge_l),
             cell(&sys.rouge_lsum),
             sys.rouge1_precision,
-            sys.rouge1_recall
+            sys.rouge1_recall,
+            sys.words
         );
+    }
+    if !r.paired.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{BRIEF} minus each system, paired bootstrap over the same articles (95 % interval; * = excludes 0):"
+        );
+        let diff = |d: &Difference| {
+            let sig = if d.interval.low > 0.0 || d.interval.high < 0.0 {
+                "*"
+            } else {
+                " "
+            };
+            format!(
+                "{:+5.1} [{:+5.1},{:+5.1}]{sig}",
+                d.interval.mean, d.interval.low, d.interval.high
+            )
+        };
+        for p in &r.paired {
+            let _ = writeln!(
+                s,
+                "  vs {:<15} {:>4}  R1 {}  R2 {}",
+                p.system,
+                p.n,
+                diff(&p.rouge1),
+                diff(&p.rouge2)
+            );
+        }
     }
     let c = &r.claims;
     let _ = writeln!(
@@ -507,11 +754,14 @@ pub fn format_table(r: &EvalReport) -> String {
         100.0 * c.names_in_source,
         100.0 * c.duplicates
     );
+    let methods: Vec<String> = r.methods.iter().map(|(m, n)| format!("{m} {n}")).collect();
     let _ = writeln!(
         s,
-        "summary: {:.1} words on average, {:.1}% of the article",
+        "summary: {:.1} words on average, {:.1}% over 80 words, {:.1}% of the article; method: {}",
         r.summary_words,
-        100.0 * r.compression
+        100.0 * r.over_80_words,
+        100.0 * r.compression,
+        methods.join(", ")
     );
     s
 }
@@ -519,6 +769,46 @@ pub fn format_table(r: &EvalReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lsum_lines_from_plain_tokenised_and_lined_text() {
+        assert_eq!(as_lines("One.\nTwo."), "One.\nTwo.");
+        assert_eq!(
+            as_lines("gary locke will stay . he said so ."),
+            "gary locke will stay .\nhe said so ."
+        );
+        assert_eq!(
+            as_lines("The council met on Monday. It approved the bridge."),
+            "The council met on Monday.\nIt approved the bridge."
+        );
+    }
+
+    #[test]
+    fn keyed_values_match_by_id_file_name_or_stem() {
+        let mut k = Keyed::default();
+        k.insert("abc123".into(), 1);
+        k.insert("story.txt".into(), 2);
+        k.insert("rec-9".into(), 3);
+        k.insert("abc123".into(), 4);
+        assert_eq!(k.duplicates, ["abc123"]);
+        let record = |id: &str, source: &str| {
+            let mut r = Record::failed(
+                id.into(),
+                source.into(),
+                crate::error::ArticleError::new(crate::error::ErrorKind::Empty, "x"),
+            );
+            r.status = Status::Ok;
+            r
+        };
+        assert_eq!(
+            k.get(&record("rec-9", "x/abc123.txt")),
+            Some(&3),
+            "the id first"
+        );
+        assert_eq!(k.get(&record("r", "data/articles/abc123.txt")), Some(&4));
+        assert_eq!(k.get(&record("r", "data/story.txt")), Some(&2));
+        assert_eq!(k.get(&record("r", "data/other.txt")), None);
+    }
 
     #[test]
     fn reference_lookup_mirrors_layouts() {

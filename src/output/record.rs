@@ -53,12 +53,26 @@ pub struct Support {
 pub struct Summary {
     /// The summary as one text.
     pub text: String,
-    /// How it was made: `extractive` (selected body sentences) or `abstractive`.
+    /// How it was made: `abstractive` (written by the generator and accepted by the
+    /// summary check) or `extractive` (selected body sentences: the default without a
+    /// generator, and the fallback when the check rejects the generated one).
     pub method: String,
     /// Its sentences with support.
     pub sentences: Vec<SummarySentence>,
     /// Indices of the body sentences chosen by the extractive stage, in document order.
     pub extractive: Vec<usize>,
+    /// The generated summary the check rejected, and why (when `method` is the fallback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<Rejected>,
+}
+
+/// A generated summary that failed the summary check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejected {
+    /// What the generator wrote.
+    pub text: String,
+    /// Why it was not used.
+    pub reason: String,
 }
 
 /// Per-article figures.

@@ -132,5 +132,6 @@ fn summary(method: &str, sentences: Vec<SummarySentence>, chosen: &[usize]) -> S
         method: method.into(),
         sentences,
         extractive: chosen.to_vec(),
+        rejected: None,
     }
 }
