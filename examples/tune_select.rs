@@ -119,6 +119,7 @@ fn main() -> anyhow::Result<()> {
                         title_weight: tw,
                         mmr_lambda: lam,
                         max_words,
+                        cover_headline: false,
                     };
                     let (r1, r2, rl, w) = eval(&cfg);
                     results.push((r1, r2, rl, w, pw, tw, lam));

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use brief::config::{ClaimsMode, Config, GeneratorConfig, SummaryLength};
+use brief::config::{ClaimsMode, Config, GeneratorConfig, SummaryLength, SummaryMode};
 use brief::model::files::models_dir;
 use brief::model::registry::DEFAULT_GENERATOR;
 use brief::pipeline::Engine;
@@ -116,13 +116,13 @@ struct BenchArgs {
 /// measures exactly the configuration a run would use.
 #[derive(Args)]
 struct PipelineArgs {
-    /// Sentences in the extractive summary [default: 4].
+    /// Sentences in the extractive summary [default: 3].
     #[arg(long, conflicts_with = "summary_ratio")]
     summary_sentences: Option<usize>,
     /// Summary length as a fraction of the article's sentences (e.g. 0.4).
     #[arg(long)]
     summary_ratio: Option<f32>,
-    /// Soft cap on summary words (0 = none) [default: 120].
+    /// Soft cap on summary words (0 = none) [default: 80].
     #[arg(long)]
     summary_words: Option<usize>,
     /// At most this many claims per article [default: 12].
@@ -153,6 +153,11 @@ struct PipelineArgs {
     /// Which claims to write [default: generated with a generator, else extractive].
     #[arg(long, value_enum)]
     claims: Option<ClaimsArg>,
+    /// Which summary is `summary.text`: the extractive news brief, or the generator's
+    /// when the summary check accepts it (else the extractive one). Either way, the
+    /// generator's summary is recorded as `summary.generated` with the check's verdict.
+    #[arg(long, value_enum, default_value = "extractive")]
+    summary: SummaryArg,
     /// Drop generated sentences and claims the article does not support (default:
     /// keep them, marked `grounded: false` with a reason).
     #[arg(long)]
@@ -168,6 +173,12 @@ struct PipelineArgs {
     /// parts' summaries (map-reduce) [0 = never].
     #[arg(long, default_value_t = 1500)]
     chunk_words: usize,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SummaryArg {
+    Extractive,
+    Generated,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -266,8 +277,11 @@ fn config_from(args: &PipelineArgs, threads: usize, timings: bool) -> Result<Con
     if let Some(r) = args.summary_ratio {
         anyhow::ensure!(r > 0.0 && r <= 1.0, "--summary-ratio must be in (0, 1]");
         cfg.select.length = SummaryLength::Ratio(r);
-        // A ratio asks for a length; the word cap would override it.
+        // A ratio asks for a length; the word cap would override it. A long selection
+        // is a digest of the whole piece, not a brief of its lead.
         cfg.select.max_words = 0;
+        cfg.select.position_weight = brief::config::DIGEST_POSITION_WEIGHT;
+        cfg.select.cover_headline = false;
     }
     if let Some(w) = args.summary_words {
         cfg.select.max_words = w;
@@ -296,6 +310,10 @@ fn config_from(args: &PipelineArgs, threads: usize, timings: bool) -> Result<Con
         "--claims generated/both needs a generator (--generator NAME|PATH)"
     );
     cfg.drop_unsupported = args.drop_unsupported;
+    cfg.summary_mode = match args.summary {
+        SummaryArg::Extractive => SummaryMode::Extractive,
+        SummaryArg::Generated => SummaryMode::Generated,
+    };
     Ok(cfg)
 }
 

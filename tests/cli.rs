@@ -476,6 +476,8 @@ fn generator_output_is_grounded_and_injection_changes_nothing() {
             "24",
             "--claims",
             "both",
+            "--summary",
+            "generated",
             "-q",
         ];
         if drop {
@@ -499,6 +501,15 @@ fn generator_output_is_grounded_and_injection_changes_nothing() {
             assert!(stats.generated_tokens.unwrap() <= 24);
             let summary = r.summary.as_ref().unwrap();
             assert!(!summary.sentences.is_empty());
+            // With `--summary generated`, the extractive summary stands in only for a
+            // generated one the check rejected, and says why.
+            if summary.method == "extractive" {
+                let g = summary.generated.as_ref().expect("the generated summary");
+                assert!(!g.accepted && g.reason.is_some(), "{g:?}");
+            } else {
+                assert_eq!(summary.method, "abstractive");
+                assert!(summary.generated.is_none());
+            }
             for c in &r.claims {
                 assert!(!c.evidence.is_empty());
                 if c.origin == brief::extract::ClaimOrigin::Generated {
@@ -687,10 +698,17 @@ fn a_poisoned_article_does_not_leak_into_other_records() {
     assert_eq!(poisoned.status, Status::Ok);
     let summary = poisoned.summary.as_ref().unwrap();
     assert!(!summary.text.contains("<|"), "{}", summary.text);
+    // The extractive summary is the article's own sentences (the fake line is data
+    // there); what the generator wrote must not have obeyed it.
+    let body = poisoned.text.as_deref().unwrap();
+    assert_eq!(summary.method, "extractive");
+    assert!(summary.sentences.iter().all(|s| body.contains(&s.text)));
+    let generated = summary.generated.as_ref().expect("the generated summary");
+    assert!(!generated.text.contains("<|"), "{}", generated.text);
     assert!(
-        !summary.text.contains("minister was arrested"),
+        !generated.text.contains("minister was arrested"),
         "the fake claim line did not become the summary: {}",
-        summary.text
+        generated.text
     );
     for c in &poisoned.claims {
         assert!(!c.text.contains("<|"));

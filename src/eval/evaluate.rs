@@ -291,7 +291,8 @@ pub struct ClaimFidelity {
 
 /// The system brief writes: `summary.text`, whichever way it was made.
 pub const BRIEF: &str = "brief";
-/// The generator's own summary, where one was written (also when the check rejected it).
+/// The generator's own summary, where one was written (what the summary check kept of
+/// it, or all of it when the check rejected it).
 pub const GENERATED: &str = "brief-generated";
 /// brief's extractive selection.
 pub const EXTRACTIVE: &str = "brief-extractive";
@@ -457,8 +458,8 @@ fn score_article(
         add(EXTRACTIVE, &rouge::lead_n(&chosen, chosen.len()));
         if s.method == "abstractive" {
             add(GENERATED, &lines.join("\n"));
-        } else if let Some(rejected) = &s.rejected {
-            add(GENERATED, &as_lines(&rejected.text));
+        } else if let Some(generated) = &s.generated {
+            add(GENERATED, &as_lines(&generated.text));
         }
     }
     for (name, summary) in compared.and_then(|c| c.get(r)).into_iter().flatten() {

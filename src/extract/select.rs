@@ -11,8 +11,9 @@ pub struct SentenceInfo {
     pub words: usize,
     /// Whether it looks like a heading (no sentence-final punctuation, few words).
     pub heading: bool,
-    /// Whether it leans on the sentence before ("But he…", "This…", "However,…"), so
-    /// reads badly out of context.
+    /// Whether it leans on the sentence before ("But he…", "This…", "However,…", or a
+    /// first-person quotation whose speaker is named elsewhere), so reads badly out
+    /// of context.
     pub dangling: bool,
 }
 
@@ -67,10 +68,16 @@ impl SentenceInfo {
                 "this" | "these" | "those" | "he" | "she" | "they"
             )
         });
+        // A quotation in the first person ("I'm fortunate…") needs its speaker, named
+        // in another sentence.
+        let first_person = matches!(
+            first,
+            "i" | "we" | "i’m" | "i'm" | "we’re" | "we're" | "i’ve" | "i've"
+        );
         SentenceInfo {
             words,
             heading: !terminal && words <= 12,
-            dangling: DANGLING_OPENERS.contains(&first) || points_back,
+            dangling: DANGLING_OPENERS.contains(&first) || points_back || first_person,
         }
     }
 }
@@ -104,9 +111,65 @@ pub fn select(
         return Vec::new();
     }
     let k = cfg.length.count(n);
-    if n > EXACT_SENTENCES {
-        return select_windowed(emb, title, info, cfg, k);
+    let chosen = if n > EXACT_SENTENCES {
+        select_windowed(emb, title, info, cfg, k)
+    } else {
+        select_exact(emb, title, info, cfg, k)
+    };
+    match title {
+        Some(t) if cfg.cover_headline => cover_headline(chosen, emb, t, info, cfg),
+        _ => chosen,
     }
+}
+
+/// Similarity to the headline above which a sentence tells the headline's story.
+const HEADLINE_SIMILARITY: f32 = 0.5;
+
+/// Similarity to a chosen sentence above which a sentence would repeat it.
+const REPEATS: f32 = 0.8;
+
+/// A brief must tell the story its headline announces. When the sentence closest to
+/// the headline (of those that read on their own) is not chosen, is close enough to tell that story and repeats no
+/// chosen sentence, it takes the place of the last chosen sentence after the first
+/// (the lead stays), if the word budget allows.
+fn cover_headline(
+    mut chosen: Vec<usize>,
+    emb: &Embeddings,
+    title: &[f32],
+    info: &[SentenceInfo],
+    cfg: &SelectConfig,
+) -> Vec<usize> {
+    let n = emb.len().min(info.len());
+    let best = (0..n)
+        .filter(|&i| !info[i].heading && !info[i].dangling)
+        .map(|i| (i, emb.dot_with(i, title)))
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+    let Some((h, sim)) = best else { return chosen };
+    if chosen.len() < 2 || chosen.contains(&h) || sim < HEADLINE_SIMILARITY {
+        return chosen;
+    }
+    let last = chosen.len() - 1;
+    if chosen[..last].iter().any(|&c| emb.dot(c, h) > REPEATS) {
+        return chosen;
+    }
+    let words: usize = chosen[..last].iter().map(|&c| info[c].words).sum::<usize>() + info[h].words;
+    if cfg.max_words > 0 && words > cfg.max_words {
+        return chosen;
+    }
+    chosen[last] = h;
+    chosen.sort_unstable();
+    chosen
+}
+
+/// [`select`] for articles of up to [`EXACT_SENTENCES`]: every pair compared.
+fn select_exact(
+    emb: &Embeddings,
+    title: Option<&[f32]>,
+    info: &[SentenceInfo],
+    cfg: &SelectConfig,
+    k: usize,
+) -> Vec<usize> {
+    let n = emb.len().min(info.len());
     let rel = relevance(emb, title, info, cfg);
 
     let mut chosen: Vec<usize> = Vec::with_capacity(k);
@@ -352,6 +415,21 @@ mod tests {
     }
 
     #[test]
+    fn sentences_that_need_their_context_are_dangling() {
+        for s in [
+            "But he said no.",
+            "With this decision, the council ends the row.",
+            "I’m fortunate I was put into this position at a great club.",
+            "We will appeal, the family said.",
+        ] {
+            assert!(SentenceInfo::of(s).dangling, "{s}");
+        }
+        for s in ["The council voted on Tuesday.", "Iran rejected the offer."] {
+            assert!(!SentenceInfo::of(s).dangling, "{s}");
+        }
+    }
+
+    #[test]
     fn empty_article_selects_nothing() {
         assert!(select(&Embeddings::default(), None, &[], &cfg(3)).is_empty());
     }
@@ -458,7 +536,7 @@ mod tests {
             let c = cfg(k);
             assert_eq!(
                 select_windowed(&e, Some(&title), &info, &c, k),
-                select(&e, Some(&title), &info, &c),
+                select_exact(&e, Some(&title), &info, &c, k),
                 "n = {n}"
             );
         }

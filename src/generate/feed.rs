@@ -1,19 +1,22 @@
-//! What the generator reads: the best sentences of each part of an article, up to
-//! the prompt's word budget, in document order. One part unless the article is
+//! What the generator reads: the lead of each part of an article and its best other
+//! sentences, up to the prompt's word budget, in document order. One part unless the article is
 //! longer than `chunk_words` (then map-reduce: each part is written on its own, the
 //! summary from the parts' summaries). One function for processing and for prompt
 //! dumps, so a dumped prompt is the one generation sees.
 
 use std::ops::Range;
 
-use crate::config::{GeneratorConfig, SelectConfig, SummaryLength};
+use crate::config::{GeneratorConfig, SelectConfig, SummaryLength, DIGEST_POSITION_WEIGHT};
 use crate::extract::select::{select, SentenceInfo};
 use crate::model::Embeddings;
 
 /// The sentences the generator reads, per part of the article: for each part of at
-/// most `generator.chunk_words` words ([`parts_of`]), the selection of
-/// `extract::select` with `select`'s weights, limited to `generator.prompt_words`
-/// words, in document order.
+/// most `generator.chunk_words` words ([`parts_of`]), its lead — the sentences from
+/// its start, up to [`LEAD_SHARE`] of `generator.prompt_words` — then the selection
+/// of `extract::select` among the rest (weighted as a digest: content over position), up to the prompt's
+/// word budget, all in document order. News puts the event in its first sentences; a
+/// small model summarises the lead in order far better than the central sentences
+/// out of their context, and the rest gives it the context the lead refers to.
 pub fn feeds<'a>(
     sentences: &[&'a str],
     emb: &Embeddings,
@@ -25,22 +28,53 @@ pub fn feeds<'a>(
     parts_of(sentences, generator.chunk_words)
         .into_iter()
         .map(|range| {
-            let feed_cfg = SelectConfig {
-                length: SummaryLength::Sentences(range.len()),
-                max_words: generator.prompt_words,
-                ..select_cfg.clone()
+            let budget = generator.prompt_words;
+            let lead_budget = (budget as f32 * LEAD_SHARE) as usize;
+            let lead = lead_len(&info[range.clone()], lead_budget);
+            let lead_words: usize = info[range.start..range.start + lead]
+                .iter()
+                .map(|x| x.words)
+                .sum();
+            let rest = range.start + lead..range.end;
+            let chosen = if rest.is_empty() || lead_words >= budget {
+                Vec::new()
+            } else {
+                let rest_cfg = SelectConfig {
+                    length: SummaryLength::Sentences(rest.len()),
+                    max_words: budget - lead_words,
+                    position_weight: DIGEST_POSITION_WEIGHT,
+                    cover_headline: false,
+                    ..select_cfg.clone()
+                };
+                select(
+                    &emb.rows(rest.clone()),
+                    title_emb,
+                    &info[rest.clone()],
+                    &rest_cfg,
+                )
             };
-            select(
-                &emb.rows(range.clone()),
-                title_emb,
-                &info[range.clone()],
-                &feed_cfg,
-            )
-            .iter()
-            .map(|&i| sentences[range.start + i])
-            .collect()
+            (range.start..range.start + lead)
+                .chain(chosen.iter().map(|&i| rest.start + i))
+                .map(|i| sentences[i])
+                .collect()
         })
         .collect()
+}
+
+/// Share of the prompt's word budget given to the lead (see [`feeds`]).
+pub const LEAD_SHARE: f32 = 0.67;
+
+/// How many sentences from the start of `info` fit in `words` (at least one, so a
+/// long first sentence is still read).
+fn lead_len(info: &[SentenceInfo], words: usize) -> usize {
+    let mut total = 0;
+    info.iter()
+        .take_while(|x| {
+            total += x.words;
+            total <= words
+        })
+        .count()
+        .max(usize::from(!info.is_empty()))
 }
 
 /// Split an article's sentences into consecutive parts of at most `max_words`

@@ -5,13 +5,32 @@
 use crate::model::generator::GenerateOptions;
 use crate::model::sampling::Sampling;
 
-/// The instruction, identical for every article (its KV cache is computed once).
-pub const INSTRUCTION: &str = "Read the news article below. Answer in exactly this format:\n\
-SUMMARY: <two or three sentences summarising the article>\n\
+/// The instruction, identical for every article (its KV cache is computed once, so
+/// the worked example costs nothing per article). The example is invented for this
+/// prompt, not taken from any data set: it shows the form wanted — the main event
+/// first (who did what, when, where), two or three short sentences, no "The
+/// article…", and claims that are one statement each, quotes with their speaker.
+pub const INSTRUCTION: &str = "You write news briefs. Read the news article and answer in exactly this format:\n\
+SUMMARY: <the news in two or three short sentences, at most 60 words: first who did what, when and where; then the most important detail>\n\
 CLAIMS:\n\
-- <a short factual claim from the article>\n\
-- <another claim>\n\
-Use only facts stated in the article. Copy names and numbers exactly.\n\n\
+- <one short factual statement from the article>\n\
+- <another statement; for a quote, say who said it>\n\
+Use only facts stated in the article. Copy names and numbers exactly. Never write \"the article\" or \"the text\".\n\n\
+Example.\n\
+ARTICLE:\n\
+Harbour council votes to shut Elm Street bridge\n\n\
+The Harbour town council voted 7-2 on Tuesday to close the Elm Street bridge to cars from 1 March, after engineers found cracks in two of its supports.\n\
+Repairs will take about eight months and cost £3.2m, the council said.\n\
+Buses will be diverted along the ring road while the bridge is closed.\n\
+\"We cannot take risks with people's safety,\" said council leader Maria Owen.\n\
+Shop owners on Elm Street say the closure will cost them customers.\n\
+SUMMARY: Harbour town council voted on Tuesday to close the Elm Street bridge to cars from 1 March after engineers found cracks in its supports. Repairs will take about eight months and cost £3.2m. Shop owners say the closure will cost them customers.\n\
+CLAIMS:\n\
+- Harbour town council voted 7-2 to close the Elm Street bridge to cars from 1 March.\n\
+- Engineers found cracks in two of the bridge's supports.\n\
+- The repairs will cost £3.2m, the council said.\n\
+- Council leader Maria Owen said: \"We cannot take risks with people's safety.\"\n\n\
+Now the article to brief.\n\
 ARTICLE:\n";
 
 /// Start of the assistant's answer, written for it: small models then keep the format.
@@ -48,6 +67,30 @@ pub struct Parsed {
     pub claims: Vec<String>,
     /// Problems met while parsing (the record carries them as warnings).
     pub warnings: Vec<String>,
+}
+
+impl Parsed {
+    /// The output ended at the token budget: its last item (the last claim, or the
+    /// last summary sentence when there is no claim) was cut off mid-statement, and a
+    /// cut statement ("Louis van Gaal admitted he") must not pass as a claim. It is
+    /// dropped unless it ends as a sentence does.
+    pub fn drop_cut_off(&mut self) {
+        let last = if self.claims.is_empty() {
+            &mut self.summary
+        } else {
+            &mut self.claims
+        };
+        if last
+            .last()
+            .is_some_and(|s| !crate::ground::summary::complete(s))
+        {
+            if let Some(cut) = last.pop() {
+                self.warnings.push(format!(
+                    "dropped the last statement, cut off by the token budget: {cut:?}"
+                ));
+            }
+        }
+    }
 }
 
 /// Neutralise chat-template control sequences in article text (`<|im_start|>`,
@@ -208,6 +251,21 @@ mod tests {
                 ..Default::default()
             }
         );
+    }
+
+    #[test]
+    fn a_statement_cut_by_the_budget_is_dropped() {
+        let mut p = parse("SUMMARY: Van Gaal spoke. CLAIMS:\n- Van Gaal praised McNair.\n- Louis van Gaal admitted he");
+        p.drop_cut_off();
+        assert_eq!(p.claims, vec!["Van Gaal praised McNair."]);
+        assert!(p.warnings.iter().any(|w| w.contains("cut off")));
+        let mut q = parse("SUMMARY: Van Gaal spoke. Then he");
+        q.drop_cut_off();
+        assert_eq!(q.summary, vec!["Van Gaal spoke."]);
+        // A complete last statement stays.
+        let mut r = parse("SUMMARY: S.\nCLAIMS:\n- One.\n- Two.");
+        r.drop_cut_off();
+        assert_eq!(r.claims.len(), 2);
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //! writes passes as fact without this check.
 
 pub mod check;
+mod roles;
+pub mod summary;
 
 pub use check::{Source, Support, Verdict, MIN_SUPPORT};
+pub use summary::{review, Review};
 
 use crate::error::{ArticleError, ErrorKind};
 use crate::extract::claims::{distinct, named_attribution, DUPLICATE_SIMILARITY};
@@ -32,8 +35,21 @@ pub struct GroundOptions {
     pub drop_unsupported: bool,
 }
 
+/// A generated claim longer than this is not one statement: a copied paragraph or
+/// several facts run together. It is split at its sentences, and a piece still over
+/// this is dropped.
+pub const MAX_CLAIM_WORDS: usize = 40;
+
+/// Share of a statement's tokens found in the instruction (its worked example) above
+/// which an ungrounded statement is the example echoed, not the article.
+const ECHO_OVERLAP: f32 = 0.6;
+
 /// Ground the generator's summary sentences and claims against the article: `text`
-/// with its sentences `spans`, their embeddings `emb`, and the headline.
+/// with its sentences `spans`, their embeddings `emb`, and the headline. Generated
+/// claims are first made atomic ([`atomic_claims`]); a statement is also not grounded
+/// when it swaps the roles of its evidence (see `roles`); a claim inherits the
+/// speaker of its evidence sentence when it names none; ungrounded statements that
+/// echo the instruction's worked example are dropped.
 pub fn ground(
     encoder: &dyn Embedder,
     text: &str,
@@ -43,10 +59,11 @@ pub fn ground(
     parsed: &Parsed,
     opts: GroundOptions,
 ) -> Result<Grounded, ArticleError> {
+    let claims_text = atomic_claims(&parsed.claims);
     let texts: Vec<&str> = parsed
         .summary
         .iter()
-        .chain(&parsed.claims)
+        .chain(&claims_text)
         .map(String::as_str)
         .collect();
     if texts.is_empty() {
@@ -57,24 +74,35 @@ pub fn ground(
         .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
     let sentences: Vec<&str> = spans.iter().map(|s| &text[s.start..s.end]).collect();
     let source = Source::new(text, &sentences, emb).with_title(title);
+    let check = |statement: &str, row: usize| {
+        let mut v = source.check(statement, vecs.row(row));
+        if v.grounded {
+            let evidence = v.support.first().and_then(|x| sentences.get(x.sentence));
+            if let Some(why) = evidence.and_then(|e| roles::swapped(statement, e)) {
+                v.grounded = false;
+                v.reason = Some(why);
+            }
+        }
+        v
+    };
     let drop = opts.drop_unsupported;
     let summary = parsed
         .summary
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.clone(), source.check(s, vecs.row(i))))
-        .filter(|(_, v)| !drop || v.grounded)
+        .map(|(i, s)| (s.clone(), check(s, i)))
+        .filter(|(s, v)| v.grounded || (!drop && !echoes_instruction(s)))
         .collect();
     // Claims that say the same thing are merged (the first stays).
     let row = |j: usize| parsed.summary.len() + j;
-    let mut verdicts: Vec<Option<Verdict>> = vec![None; parsed.claims.len()];
+    let mut verdicts: Vec<Option<Verdict>> = vec![None; claims_text.len()];
     let kept = distinct(
-        0..parsed.claims.len(),
+        0..claims_text.len(),
         opts.max_claims,
         |k, j| vecs.dot(row(k), row(j)) > DUPLICATE_SIMILARITY,
         |j| {
-            let v = source.check(&parsed.claims[j], vecs.row(row(j)));
-            let keep = !drop || v.grounded;
+            let v = check(&claims_text[j], row(j));
+            let keep = v.grounded || (!drop && !echoes_instruction(&claims_text[j]));
             verdicts[j] = Some(v);
             keep
         },
@@ -83,15 +111,51 @@ pub fn ground(
         .into_iter()
         .filter_map(|j| {
             let v = verdicts[j].take()?;
-            Some(generated_claim(&parsed.claims[j], v, spans))
+            Some(generated_claim(&claims_text[j], v, spans, &sentences))
         })
         .collect();
     Ok(Grounded { summary, claims })
 }
 
+/// The generator's claims as single statements: a claim of several sentences is
+/// split into them, and a piece of more than [`MAX_CLAIM_WORDS`] words or fewer than
+/// three is dropped.
+pub fn atomic_claims(claims: &[String]) -> Vec<String> {
+    claims
+        .iter()
+        .flat_map(|c| {
+            crate::text::segment(c)
+                .iter()
+                .map(|s| s.text(c).trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|c| (3..=MAX_CLAIM_WORDS).contains(&c.split_whitespace().count()))
+        .collect()
+}
+
+/// Whether `statement` is mostly the instruction's own words (its worked example),
+/// counting only words of more than three letters: function words prove nothing.
+fn echoes_instruction(statement: &str) -> bool {
+    use std::sync::LazyLock;
+    let content = |text: &str| -> Vec<String> {
+        crate::text::tokenize(text)
+            .into_iter()
+            .filter(|t| t.len() > 3)
+            .collect()
+    };
+    static INSTRUCTION: LazyLock<Vec<String>> =
+        LazyLock::new(|| crate::text::tokenize(crate::generate::INSTRUCTION));
+    let tokens = content(statement);
+    if tokens.len() < 2 {
+        return false;
+    }
+    let shared = tokens.iter().filter(|t| INSTRUCTION.contains(t)).count();
+    shared as f32 / tokens.len() as f32 > ECHO_OVERLAP
+}
+
 /// A generated claim with its verdict: the evidence is the supporting sentences'
 /// spans, the score the best support.
-fn generated_claim(text: &str, v: Verdict, spans: &[Span]) -> Claim {
+fn generated_claim(text: &str, v: Verdict, spans: &[Span], sentences: &[&str]) -> Claim {
     let evidence = v
         .support
         .iter()
@@ -102,9 +166,15 @@ fn generated_claim(text: &str, v: Verdict, spans: &[Span]) -> Claim {
         })
         .collect();
     let sentence = v.support.first().map_or(0, |x| x.sentence);
+    // "Greece will pay on time" from "Greece will pay on time, a spokesman said" is
+    // the spokesman's statement, not the article's.
+    let attribution = named_attribution(text).or_else(|| {
+        let evidence = sentences.get(sentence)?;
+        named_attribution(evidence).filter(|a| !text.contains(a.as_str()))
+    });
     let mut claim = Claim::new(
         text.to_string(),
-        named_attribution(text),
+        attribution,
         ClaimOrigin::Generated,
         sentence,
         evidence,
@@ -113,4 +183,39 @@ fn generated_claim(text: &str, v: Verdict, spans: &[Span]) -> Claim {
     claim.grounded = v.grounded;
     claim.reason = v.reason;
     claim
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_are_split_into_statements_and_overlong_ones_dropped() {
+        let claims = vec![
+            "Mr Peters said his client was asleep. Pama then confronted Mr Yeaman.".to_string(),
+            format!("{} end.", "word ".repeat(MAX_CLAIM_WORDS)),
+            "Too short".to_string(),
+        ];
+        assert_eq!(
+            atomic_claims(&claims),
+            vec![
+                "Mr Peters said his client was asleep.",
+                "Pama then confronted Mr Yeaman."
+            ]
+        );
+    }
+
+    #[test]
+    fn the_worked_example_echoed_is_recognised() {
+        assert!(echoes_instruction(
+            "Engineers found cracks in two of the bridge's supports."
+        ));
+        assert!(echoes_instruction(
+            "The repairs will cost £3.2m, the council said."
+        ));
+        assert!(!echoes_instruction(
+            "Greece will repay the IMF loan on Thursday."
+        ));
+        assert!(!echoes_instruction("He said it was over."));
+    }
 }

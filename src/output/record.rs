@@ -53,26 +53,30 @@ pub struct Support {
 pub struct Summary {
     /// The summary as one text.
     pub text: String,
-    /// How it was made: `abstractive` (written by the generator and accepted by the
-    /// summary check) or `extractive` (selected body sentences: the default without a
-    /// generator, and the fallback when the check rejects the generated one).
+    /// How it was made: `extractive` (selected body sentences: the default) or
+    /// `abstractive` (written by the generator with `--summary generated` and accepted
+    /// by the summary check).
     pub method: String,
     /// Its sentences with support.
     pub sentences: Vec<SummarySentence>,
     /// Indices of the body sentences chosen by the extractive stage, in document order.
     pub extractive: Vec<usize>,
-    /// The generated summary the check rejected, and why (when `method` is the fallback).
+    /// What the generator wrote for the summary and the summary check's verdict, when
+    /// a generator ran and `text` is not its summary (`method` is `extractive`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rejected: Option<Rejected>,
+    pub generated: Option<GeneratedSummary>,
 }
 
-/// A generated summary that failed the summary check.
+/// The generator's summary when it is not the record's summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Rejected {
-    /// What the generator wrote.
+pub struct GeneratedSummary {
+    /// What the generator wrote (the sentences the check kept, when it accepted it).
     pub text: String,
-    /// Why it was not used.
-    pub reason: String,
+    /// Whether the summary check accepted it.
+    pub accepted: bool,
+    /// Why the check rejected it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Per-article figures.

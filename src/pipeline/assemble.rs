@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use crate::extract::Claim;
+use crate::ground::Review;
 use crate::ground::{Grounded, Verdict};
 use crate::ingest::Article;
-use crate::output::record::{ModelIds, Stats, Summary, SummarySentence, Support};
+use crate::output::record::{GeneratedSummary, ModelIds, Stats, Summary, SummarySentence, Support};
 use crate::output::{Record, Status, SCHEMA_VERSION};
 use crate::text::{Removed, Span};
 
@@ -94,16 +95,48 @@ pub(super) fn extractive_summary(sentences: &[&str], chosen: &[usize]) -> Summar
     summary("extractive", parts, chosen)
 }
 
-/// The generator's summary with its verdicts; `None` when nothing usable is left.
-pub(super) fn abstractive_summary(grounded: &mut Grounded, chosen: &[usize]) -> Option<Summary> {
-    if grounded.summary.is_empty() {
-        return None;
-    }
+/// The generator's summary as the summary check left it: its `kept` sentences with
+/// their verdicts.
+pub(super) fn abstractive_summary(
+    grounded: &mut Grounded,
+    kept: &[usize],
+    chosen: &[usize],
+) -> Summary {
     let parts = std::mem::take(&mut grounded.summary)
         .into_iter()
-        .map(|(text, v)| summary_sentence(text, v))
+        .enumerate()
+        .filter(|(i, _)| kept.contains(i))
+        .map(|(_, (text, v))| summary_sentence(text, v))
         .collect();
-    Some(summary("abstractive", parts, chosen))
+    summary("abstractive", parts, chosen)
+}
+
+/// The extractive summary, recording the generator's summary beside it: the `kept`
+/// sentences when the check accepted it, all of them with the check's `reason` when not.
+pub(super) fn with_generated(extractive: Summary, grounded: &Grounded, review: &Review) -> Summary {
+    let (accepted, reason) = match review {
+        Review::Accept(_) => (true, None),
+        Review::Reject(why) => (false, Some(why.clone())),
+    };
+    let text = grounded
+        .summary
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| match review {
+            Review::Accept(kept) => kept.contains(i),
+            Review::Reject(_) => true,
+        })
+        .map(|(_, (s, _))| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Summary {
+        generated: Some(GeneratedSummary {
+            text,
+            accepted,
+            reason,
+        }),
+        ..extractive
+    }
 }
 
 fn summary_sentence(text: String, v: Verdict) -> SummarySentence {
@@ -132,6 +165,6 @@ fn summary(method: &str, sentences: Vec<SummarySentence>, chosen: &[usize]) -> S
         method: method.into(),
         sentences,
         extractive: chosen.to_vec(),
-        rejected: None,
+        generated: None,
     }
 }

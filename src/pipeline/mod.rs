@@ -16,12 +16,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::config::{ClaimsMode, Config};
+use crate::config::{ClaimsMode, Config, SummaryMode};
 use crate::error::{ArticleError, ErrorKind, Result};
 use crate::extract::select::{sentence_info, SentenceInfo};
 use crate::extract::{find_claims, select, Claim};
 use crate::generate::{feeds, restore_names, PromptIds, Writer, Written};
-use crate::ground::{ground, GroundOptions};
+use crate::ground::{ground, review, GroundOptions, Review};
 use crate::ingest::{Article, Failure};
 use crate::model::encoder::{BertEncoder, EncoderOptions};
 use crate::model::registry::{EncoderSource, GeneratorSource};
@@ -297,12 +297,19 @@ impl Engine {
             )?;
             ms.insert("ground".into(), clock.elapsed().as_millis() as u64);
             warnings.extend(written.parsed.warnings.iter().cloned());
-            match assemble::abstractive_summary(&mut grounded, &chosen) {
-                Some(s) => summary = s,
-                None => warnings.push(
-                    "the generator wrote no usable summary; the extractive one is kept".into(),
-                ),
-            }
+            let lead = sentences
+                .iter()
+                .find(|s| !SentenceInfo::of(s).heading)
+                .unwrap_or(&sentences[0]);
+            summary = match (
+                review(&grounded.summary, lead, title),
+                self.config.summary_mode,
+            ) {
+                (Review::Accept(kept), SummaryMode::Generated) => {
+                    assemble::abstractive_summary(&mut grounded, &kept, &chosen)
+                }
+                (verdict, _) => assemble::with_generated(summary, &grounded, &verdict),
+            };
             if self.config.claims_mode != ClaimsMode::Extractive {
                 let mut all = grounded.claims;
                 all.append(&mut claims);
