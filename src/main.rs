@@ -534,14 +534,8 @@ fn segment(args: SegmentArgs) -> Result<()> {
     Ok(())
 }
 
-/// Longest line `brief eval` accepts in a results file: a record carries its article's
-/// cleaned text (at most `--max-article-bytes`, 16 MiB by default) plus spans and
-/// claims, so this leaves room for any record brief writes.
-const MAX_RESULT_LINE: u64 = 256 << 20;
-
 fn eval(args: EvalArgs) -> Result<()> {
     use brief::eval::evaluate::{format_table, Evaluator, References};
-    use std::io::BufRead;
     let (refs, duplicate_ids) = References::open_reporting(&args.refs)?;
     if !duplicate_ids.is_empty() {
         eprintln!(
@@ -556,30 +550,19 @@ fn eval(args: EvalArgs) -> Result<()> {
                 .join(", ")
         );
     }
-    let file = std::fs::File::open(&args.results)
-        .with_context(|| format!("reading {}", args.results.display()))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut lines = brief::output::results::LineReader::open(&args.results)?;
     let mut evaluator = Evaluator::new(&refs);
-    let mut line = Vec::new();
-    for n in 1.. {
-        line.clear();
-        let got = (&mut reader)
-            .take(MAX_RESULT_LINE)
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("reading {}", args.results.display()))?;
-        if got == 0 {
-            break;
-        }
-        anyhow::ensure!(
-            line.ends_with(b"\n") || (got as u64) < MAX_RESULT_LINE,
-            "{}:{n}: the line is longer than {MAX_RESULT_LINE} bytes: not a brief record",
-            args.results.display()
-        );
-        if line.iter().all(u8::is_ascii_whitespace) {
+    while let Some(line) = lines.next_line()? {
+        if line.is_blank() {
             continue;
         }
-        let r: brief::output::Record = serde_json::from_slice(&line)
-            .with_context(|| format!("{}:{n}: not a brief record", args.results.display()))?;
+        let r: brief::output::Record = serde_json::from_slice(line.bytes).with_context(|| {
+            format!(
+                "{}:{}: not a brief record",
+                args.results.display(),
+                line.number
+            )
+        })?;
         evaluator.add(&r);
     }
     if evaluator.duplicates() > 0 {
