@@ -38,6 +38,22 @@ enum Command {
     Eval(EvalArgs),
     /// Measure throughput of the real pipeline at several thread counts.
     Bench(BenchArgs),
+    /// Write one self-contained HTML page (works offline) to read a run: overview,
+    /// article list, and each article with its claims' evidence highlighted.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// A `brief run` output folder, or a results.jsonl (its folder's manifest.json is
+    /// used when present).
+    input: PathBuf,
+    /// The HTML file to write, or `-` for standard output.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Print nothing on stderr.
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -208,6 +224,7 @@ fn main() -> ExitCode {
         Command::Segment(args) => segment(args).map(|()| ExitCode::SUCCESS),
         Command::Eval(args) => eval(args).map(|()| ExitCode::SUCCESS),
         Command::Bench(args) => bench(args).map(|()| ExitCode::SUCCESS),
+        Command::Report(args) => report_page(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -445,6 +462,35 @@ fn stop_on_signals(quiet: bool) -> Result<SignalState> {
         }
     });
     Ok(state)
+}
+
+fn report_page(args: ReportArgs) -> Result<()> {
+    use brief::report::{ReportOptions, ReportOutput};
+    let output = if args.output.as_os_str() == "-" {
+        ReportOutput::Stdout
+    } else {
+        ReportOutput::File(args.output.clone())
+    };
+    let done = brief::report::run(&ReportOptions {
+        input: args.input,
+        output,
+    })?;
+    if !args.quiet {
+        for w in &done.warnings {
+            eprintln!("brief: warning: {w}");
+        }
+        let dest = if args.output.as_os_str() == "-" {
+            String::new()
+        } else {
+            format!(" → {}", args.output.display())
+        };
+        eprintln!(
+            "brief: report of {} articles, {:.1} MB{dest}",
+            done.articles,
+            done.bytes as f64 / 1e6
+        );
+    }
+    Ok(())
 }
 
 fn bench(args: BenchArgs) -> Result<()> {
