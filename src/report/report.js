@@ -55,7 +55,7 @@
     if (r.st !== 'ok') return td;
     if (r.u > 0) td.append(badge('bad', r.u + ' ungrounded'), ' ');
     td.append(badge(r.n - r.u > 0 ? 'good' : 'soft', (r.n - r.u) + ' / ' + r.n));
-    if (r.us > 0) td.append(el('div', 'src', [r.us + ' summary sentence' + (r.us > 1 ? 's' : '') + ' unsupported']));
+    if (r.us > 0) td.append(el('div', 'sumwarn', [r.us + ' summary sentence' + (r.us > 1 ? 's' : '') + ' unsupported']));
     return td;
   }
 
@@ -245,13 +245,16 @@
 
     var s = d.summary;
     if (s) {
-      side.append(section('Summary', str(s.method)));
+      var sh = section('Summary', str(s.method));
+      if (r.us > 0) sh.append(' ', badge('bad', r.us + ' unsupported'));
+      side.append(sh);
       var ol = el('ol', 'summary');
       var sents = s.sentences && s.sentences.length ? s.sentences : [{ text: r.su }];
       sents.forEach(function (x) {
         var support = (x.support || []).map(function (p) { return p.sentence; });
         var said = x.ts ? spanText(d, sentenceRanges(d, support.slice(0, 1))[0]) : str(x.text);
         var li = el('li', x.grounded === false ? 'ungrounded' : '', [said]);
+        if (x.grounded === false) li.prepend(badge('bad', 'UNSUPPORTED'), ' ');
         if (x.grounded === false) li.append(el('div', 'reason', ['Not supported: ' + str(x.reason || 'no reason given')]));
         li.addEventListener('click', function () { select(li, sentenceRanges(d, support), x.grounded === false); });
         ol.append(li);
