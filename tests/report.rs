@@ -327,6 +327,8 @@ fn generated_output_shows_ungrounded_claims() {
     lines[target]["claims"][last]["grounded"] = false.into();
     lines[target]["claims"][last]["reason"] =
         r#"number "140%" does not occur in the article"#.into();
+    // A summary field of a newer brief: the generator's own summary, rejected.
+    lines[target]["summary"]["generated"] = serde_json::json!({"text": "A rejected summary.", "accepted": false, "reason": "weak support"});
     let jsonl: String = lines.iter().map(|v| format!("{v}\n")).collect();
     std::fs::write(&path, &jsonl).unwrap();
     let records = records(&jsonl);
@@ -358,7 +360,7 @@ fn generated_output_shows_ungrounded_claims() {
     );
     page.screenshot(&screenshots().join("generated-list.png"));
     // In the article: ungrounded claims stand out with their reason, and highlight.
-    let i = ungrounded.iter().position(|&n| n > 0).unwrap();
+    let i = target; // has an ungrounded claim, and the rejected generated summary
     let r = &records[i];
     open_article(&page, i);
     let reasons = page.eval(
@@ -372,6 +374,13 @@ fn generated_output_shows_ungrounded_claims() {
         .collect();
     assert_eq!(reasons, serde_json::json!(want));
     check_article(&page, i, r);
+    let side = page.eval("document.querySelector('#view .side').textContent");
+    assert!(
+        side.as_str()
+            .unwrap()
+            .contains("generated — rejected: weak support"),
+        "{side}"
+    );
     page.click("#view .claim.ungrounded");
     page.screenshot(&screenshots().join("generated-article.png"));
     assert_nothing_ran(&page);

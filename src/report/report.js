@@ -222,7 +222,7 @@
       parts.push(el('div', 'errbox', [el('b', '', ['Error: ' + str(d.error.kind)]), ' — ', str(d.error.message)]));
     }
     var cols = el('div', 'cols');
-    var textCol = el('div', 'textcol', [section('Text', d.sent ? d.sent.length / 2 + ' sentences' : undefined)]);
+    var textCol = el('div', 'textcol', [section('Text', d.sent && d.sent.length ? d.sent.length / 2 + ' sentences' : undefined)]);
     var box = el('div', 'text');
     box.id = 'text';
     textCol.append(box);
@@ -260,6 +260,19 @@
         ol.append(li);
       });
       side.append(ol);
+      // Fields of the summary the page does not know (e.g. the generator's own
+      // summary when the record's is extractive), as they are.
+      Object.keys(s).forEach(function (k) {
+        if (['text', 'method', 'sentences', 'extractive'].indexOf(k) >= 0) return;
+        var g = s[k];
+        if (g && typeof g === 'object' && typeof g.text === 'string') {
+          var verdict = g.accepted === false ? 'rejected' + (g.reason ? ': ' + str(g.reason) : '') : g.accepted === true ? 'accepted' : '';
+          side.append(el('div', 'gensum' + (g.accepted === false ? ' rejected' : ''), [
+            el('div', 'cmeta', [k + (verdict ? ' — ' + verdict : '')]), el('div', 'ctext', [g.text])]));
+        } else {
+          side.append(el('div', 'extra', [k + ': ' + str(g)]));
+        }
+      });
     }
     var claims = d.claims || [];
     if (claims.length || d.status === 'ok') {
