@@ -38,6 +38,22 @@ enum Command {
     Eval(EvalArgs),
     /// Measure throughput of the real pipeline at several thread counts.
     Bench(BenchArgs),
+    /// Write one self-contained HTML page (works offline) to read a run: overview,
+    /// article list, and each article with its claims' evidence highlighted.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// A `brief run` output folder, or a results.jsonl (its folder's manifest.json is
+    /// used when present).
+    input: PathBuf,
+    /// The HTML file to write, or `-` for standard output.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Print nothing on stderr.
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -223,6 +239,7 @@ fn main() -> ExitCode {
         Command::Segment(args) => segment(args).map(|()| ExitCode::SUCCESS),
         Command::Eval(args) => eval(args).map(|()| ExitCode::SUCCESS),
         Command::Bench(args) => bench(args).map(|()| ExitCode::SUCCESS),
+        Command::Report(args) => report_page(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -469,6 +486,35 @@ fn stop_on_signals(quiet: bool) -> Result<SignalState> {
     Ok(state)
 }
 
+fn report_page(args: ReportArgs) -> Result<()> {
+    use brief::report::{ReportOptions, ReportOutput};
+    let output = if args.output.as_os_str() == "-" {
+        ReportOutput::Stdout
+    } else {
+        ReportOutput::File(args.output.clone())
+    };
+    let done = brief::report::run(&ReportOptions {
+        input: args.input,
+        output,
+    })?;
+    if !args.quiet {
+        for w in &done.warnings {
+            eprintln!("brief: warning: {w}");
+        }
+        let dest = if args.output.as_os_str() == "-" {
+            String::new()
+        } else {
+            format!(" → {}", args.output.display())
+        };
+        eprintln!(
+            "brief: report of {} articles, {:.1} MB{dest}",
+            done.articles,
+            done.bytes as f64 / 1e6
+        );
+    }
+    Ok(())
+}
+
 fn bench(args: BenchArgs) -> Result<()> {
     // Records must be identical from pass to pass, so no per-record timings.
     let cfg = config_from(&args.pipeline, 0, false)?;
@@ -556,11 +602,6 @@ fn segment(args: SegmentArgs) -> Result<()> {
     Ok(())
 }
 
-/// Longest line `brief eval` accepts in a results file: a record carries its article's
-/// cleaned text (at most `--max-article-bytes`, 16 MiB by default) plus spans and
-/// claims, so this leaves room for any record brief writes.
-const MAX_RESULT_LINE: u64 = 256 << 20;
-
 /// Say that `ids` appear more than once in the JSONL file at `path`.
 fn warn_duplicate_ids(path: &std::path::Path, ids: &[String]) {
     if !ids.is_empty() {
@@ -579,7 +620,6 @@ fn warn_duplicate_ids(path: &std::path::Path, ids: &[String]) {
 
 fn eval(args: EvalArgs) -> Result<()> {
     use brief::eval::evaluate::{format_table, Compared, Evaluator, References};
-    use std::io::BufRead;
     let (refs, duplicate_ids) = References::open_reporting(&args.refs)?;
     warn_duplicate_ids(&args.refs, &duplicate_ids);
     let compared = match &args.compare {
@@ -590,30 +630,19 @@ fn eval(args: EvalArgs) -> Result<()> {
         }
         None => None,
     };
-    let file = std::fs::File::open(&args.results)
-        .with_context(|| format!("reading {}", args.results.display()))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut lines = brief::output::results::LineReader::open(&args.results)?;
     let mut evaluator = Evaluator::new(&refs, compared.as_ref());
-    let mut line = Vec::new();
-    for n in 1.. {
-        line.clear();
-        let got = (&mut reader)
-            .take(MAX_RESULT_LINE)
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("reading {}", args.results.display()))?;
-        if got == 0 {
-            break;
-        }
-        anyhow::ensure!(
-            line.ends_with(b"\n") || (got as u64) < MAX_RESULT_LINE,
-            "{}:{n}: the line is longer than {MAX_RESULT_LINE} bytes: not a brief record",
-            args.results.display()
-        );
-        if line.iter().all(u8::is_ascii_whitespace) {
+    while let Some(line) = lines.next_line()? {
+        if line.is_blank() {
             continue;
         }
-        let r: brief::output::Record = serde_json::from_slice(&line)
-            .with_context(|| format!("{}:{n}: not a brief record", args.results.display()))?;
+        let r: brief::output::Record = serde_json::from_slice(line.bytes).with_context(|| {
+            format!(
+                "{}:{}: not a brief record",
+                args.results.display(),
+                line.number
+            )
+        })?;
         evaluator.add(&r);
     }
     if evaluator.duplicates() > 0 {

@@ -241,6 +241,82 @@ pub fn rewrite(path: &Path, keep: &[(u64, u64)]) -> Result<Vec<u64>> {
     Ok(offsets)
 }
 
+/// Longest line a reader of results files accepts: a record carries its article's
+/// cleaned text (at most `--max-article-bytes`, 16 MiB by default) plus spans and
+/// claims, so this leaves room for any record brief writes while bounding the memory a
+/// foreign file can make a reader take.
+pub const MAX_LINE_BYTES: u64 = 256 << 20;
+
+/// One line of a results file, as [`LineReader::next_line`] returns it.
+#[derive(Debug)]
+pub struct RawLine<'a> {
+    /// 1-based line number.
+    pub number: usize,
+    /// The bytes, newline included when there was one.
+    pub bytes: &'a [u8],
+    /// Whether the line ended with a newline (the last line of a file a run was
+    /// killed while writing may not).
+    pub complete: bool,
+}
+
+impl RawLine<'_> {
+    /// Only whitespace (nothing to parse).
+    pub fn is_blank(&self) -> bool {
+        self.bytes.iter().all(u8::is_ascii_whitespace)
+    }
+}
+
+/// Streams a results file line by line for the commands that read one (`eval`,
+/// `report`), each line at most [`MAX_LINE_BYTES`].
+pub struct LineReader {
+    reader: BufReader<File>,
+    path: PathBuf,
+    buf: Vec<u8>,
+    number: usize,
+}
+
+impl LineReader {
+    /// Open `path` for reading.
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        Ok(LineReader {
+            reader: BufReader::with_capacity(1 << 20, file),
+            path: path.to_path_buf(),
+            buf: Vec::new(),
+            number: 0,
+        })
+    }
+
+    /// The next line, `None` at the end of the file. A line longer than
+    /// [`MAX_LINE_BYTES`] is an [`Error::Foreign`]: brief never writes one.
+    pub fn next_line(&mut self) -> Result<Option<RawLine<'_>>> {
+        self.buf.clear();
+        let got = (&mut self.reader)
+            .take(MAX_LINE_BYTES)
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| Error::io(&self.path, e))?;
+        if got == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        let complete = self.buf.ends_with(b"\n");
+        if !complete && got as u64 >= MAX_LINE_BYTES {
+            return Err(Error::Foreign {
+                path: self.path.clone(),
+                message: format!(
+                    "line {}: the line is longer than {MAX_LINE_BYTES} bytes: not a brief record",
+                    self.number
+                ),
+            });
+        }
+        Ok(Some(RawLine {
+            number: self.number,
+            bytes: &self.buf,
+            complete,
+        }))
+    }
+}
+
 /// The results file opened for appending whole lines.
 #[derive(Debug)]
 pub struct Appender {
@@ -360,6 +436,27 @@ mod tests {
         r.content_hash = Some("c".repeat(64));
         r.config_hash = Some("f".repeat(64));
         serde_json::to_vec(&r).unwrap()
+    }
+
+    #[test]
+    fn line_reader_numbers_lines_and_flags_a_torn_last_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.jsonl");
+        std::fs::write(&path, b"{\"a\":1}\n  \n{\"b\"").unwrap();
+        let mut r = LineReader::open(&path).unwrap();
+        let mut seen = Vec::new();
+        while let Some(l) = r.next_line().unwrap() {
+            seen.push((l.number, l.is_blank(), l.complete, l.bytes.len()));
+        }
+        assert_eq!(
+            seen,
+            [
+                (1, false, true, 8),
+                (2, true, true, 3),
+                (3, false, false, 4)
+            ]
+        );
+        assert!(LineReader::open(&dir.path().join("none")).is_err());
     }
 
     fn sources(scan: &Scan) -> Vec<&str> {
