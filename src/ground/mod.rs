@@ -117,9 +117,12 @@ pub fn ground(
     Ok(Grounded { summary, claims })
 }
 
-/// The generator's claims as single statements: a claim of several sentences is
-/// split into them, and a piece of more than [`MAX_CLAIM_WORDS`] words or fewer than
-/// three is dropped.
+/// The generator's claims as single statements a fact-checker can take on their own:
+/// a claim of several sentences is split into them, and a piece is dropped when it has
+/// more than [`MAX_CLAIM_WORDS`] words or fewer than five ("First class
+/// accommodation!"), or leans on a context it does not carry and names no speaker: an
+/// opening pronoun or connective ("He said…", "But that…", "I could not be happier")
+/// or a bare quotation ("'Which is remarkable…'").
 pub fn atomic_claims(claims: &[String]) -> Vec<String> {
     claims
         .iter()
@@ -129,8 +132,18 @@ pub fn atomic_claims(claims: &[String]) -> Vec<String> {
                 .map(|s| s.text(c).trim().to_string())
                 .collect::<Vec<_>>()
         })
-        .filter(|c| (3..=MAX_CLAIM_WORDS).contains(&c.split_whitespace().count()))
+        .filter(|c| (5..=MAX_CLAIM_WORDS).contains(&c.split_whitespace().count()))
+        .filter(|c| stands_alone(c))
         .collect()
+}
+
+/// Whether a claim can be read without the sentences around it (see [`atomic_claims`]).
+fn stands_alone(claim: &str) -> bool {
+    const QUOTES: &[char] = &['"', '\'', '“', '”', '‘', '’'];
+    let t = claim.trim();
+    let quotation = t.starts_with(QUOTES) || t.trim_end_matches(['.', '!', '?']).ends_with(QUOTES);
+    let leans = crate::extract::select::SentenceInfo::of(t).dangling || quotation;
+    !leans || named_attribution(t).is_some()
 }
 
 /// Whether `statement` is mostly the instruction's own words (its worked example),
@@ -192,7 +205,8 @@ mod tests {
     #[test]
     fn claims_are_split_into_statements_and_overlong_ones_dropped() {
         let claims = vec![
-            "Mr Peters said his client was asleep. Pama then confronted Mr Yeaman.".to_string(),
+            "Mr Peters said his client was asleep. Pama then confronted Mr Yeaman again."
+                .to_string(),
             format!("{} end.", "word ".repeat(MAX_CLAIM_WORDS)),
             "Too short".to_string(),
         ];
