@@ -209,12 +209,18 @@ mod tests {
                 .to_string(),
             format!("{} end.", "word ".repeat(MAX_CLAIM_WORDS)),
             "Too short".to_string(),
+            "First class accommodation!".to_string(),
+            "He said: 'It's no secret that I am now one of that wealthy minority.".to_string(),
+            "'Which is remarkable when you consider what it is she does.'".to_string(),
+            "I could not be happier with him at all.".to_string(),
+            "'We are no heroes, just tourists,' Makrus Asberg told the New York Post.".to_string(),
         ];
         assert_eq!(
             atomic_claims(&claims),
             vec![
                 "Mr Peters said his client was asleep.",
-                "Pama then confronted Mr Yeaman."
+                "Pama then confronted Mr Yeaman again.",
+                "'We are no heroes, just tourists,' Makrus Asberg told the New York Post.",
             ]
         );
     }
