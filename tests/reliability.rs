@@ -270,7 +270,7 @@ fn eval_reports_duplicates_and_bad_references_clearly() {
     expect_exit(&o, 0);
     let err = stderr(&o);
     assert!(
-        err.contains("1 reference id(s) appear more than once"),
+        err.contains("refs.jsonl: 1 id(s) appear more than once"),
         "{err}"
     );
     assert!(err.contains("1 record(s) repeat"), "{err}");

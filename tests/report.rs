@@ -332,10 +332,10 @@ fn generated_output_shows_ungrounded_claims() {
     let jsonl: String = lines.iter().map(|v| format!("{v}\n")).collect();
     std::fs::write(&path, &jsonl).unwrap();
     let records = records(&jsonl);
-    assert!(records.iter().any(|r| r
-        .summary
-        .as_ref()
-        .is_some_and(|s| s.method == "abstractive")));
+    // The generator ran: every summary records what it wrote, with the check's verdict.
+    assert!(records
+        .iter()
+        .any(|r| r.summary.as_ref().is_some_and(|s| s.generated.is_some())));
     let ungrounded: Vec<usize> = records
         .iter()
         .map(|r| r.claims.iter().filter(|c| !c.grounded).count())
