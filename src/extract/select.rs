@@ -51,7 +51,7 @@ impl SentenceInfo {
     pub fn of(s: &str) -> Self {
         let words = s.split_whitespace().count();
         let t = s.trim_end();
-        let terminal = t.ends_with(['.', '!', '?', '"', '”', '’', '\'', ')', '…', '。']);
+        let terminal = crate::text::ends_sentence(t);
         let opening: Vec<String> = s
             .split_whitespace()
             .take(3)

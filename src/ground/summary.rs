@@ -128,8 +128,7 @@ fn meta_phrase(s: &str) -> Option<&'static str> {
 
 /// Whether a sentence ends as a sentence does (the token budget did not cut it).
 pub fn complete(s: &str) -> bool {
-    s.trim_end()
-        .ends_with(['.', '!', '?', '"', '”', '’', '\'', ')', '…', '。'])
+    crate::text::ends_sentence(s)
 }
 
 /// Whether `b` says again what `a` said (most of the shorter one's tokens in the other).

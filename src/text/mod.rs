@@ -23,3 +23,10 @@ pub use clean::{clean, Cleaned, Removed, RemovedKind};
 pub use offset_map::OffsetMap;
 pub use segment::{segment, Span, MAX_SENTENCE_CHARS};
 pub use tokens::tokenize;
+
+/// Whether `s` ends as a sentence does (terminal punctuation, a closing quote or
+/// bracket), not cut off or a heading.
+pub fn ends_sentence(s: &str) -> bool {
+    s.trim_end()
+        .ends_with(['.', '!', '?', '"', '”', '’', '\'', ')', '…', '。'])
+}
