@@ -165,6 +165,16 @@ fn default_max_sentences() -> usize {
     DEFAULT_MAX_SENTENCES
 }
 
+/// Default of [`Config::max_article_tokens`]: about 75,000 words of news prose (five
+/// times a long read), about a minute of encoding on two cores. Text whose every
+/// character is a token (1 MB of `#`, random punctuation) reaches it in a few
+/// hundred kilobytes and is refused at once instead of encoded for a quarter hour.
+pub const DEFAULT_MAX_ARTICLE_TOKENS: usize = 100_000;
+
+fn default_max_article_tokens() -> usize {
+    DEFAULT_MAX_ARTICLE_TOKENS
+}
+
 /// Everything a run needs to know.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
@@ -182,6 +192,12 @@ pub struct Config {
     /// Default [`DEFAULT_MAX_SENTENCES`].
     #[serde(default = "default_max_sentences")]
     pub max_sentences: usize,
+    /// Articles whose sentences come to more encoder tokens than this (each sentence
+    /// truncated as the encoder truncates it) are rejected with `too_large` after
+    /// tokenising, before the model runs: the encoder's cost follows its tokens.
+    /// Default [`DEFAULT_MAX_ARTICLE_TOKENS`].
+    #[serde(default = "default_max_article_tokens")]
+    pub max_article_tokens: usize,
     /// Whether records carry the cleaned body as `text`.
     pub include_text: bool,
     /// Whether records carry per-stage timings (off by default: output stays
@@ -210,6 +226,7 @@ impl Default for Config {
             batch: DEFAULT_BATCH,
             max_article_bytes: 16 * 1024 * 1024,
             max_sentences: DEFAULT_MAX_SENTENCES,
+            max_article_tokens: DEFAULT_MAX_ARTICLE_TOKENS,
             include_text: true,
             timings: false,
             select: SelectConfig::default(),
@@ -241,8 +258,8 @@ impl Config {
     /// thread count and batch size (output is identical for any), and brief's own
     /// version (a patch release should not redo a finished batch; use `--force`).
     ///
-    /// `max_sentences` counts only when it is not the default: it changes no record of
-    /// an article within the limit, and leaving the default out keeps the hash (and so
+    /// `max_sentences` and `max_article_tokens` count only when not the default: they
+    /// change no record of an article within the limit, and leaving the default out keeps the hash (and so
     /// every record) what it was before the option existed; another value does count,
     /// so raising it redoes the `too_large` records it made.
     pub fn output_hash(&self, schema_version: u32, models: &[String]) -> String {
@@ -253,6 +270,7 @@ impl Config {
             batch: _,
             max_article_bytes,
             max_sentences,
+            max_article_tokens,
             include_text,
             timings,
             select,
@@ -295,6 +313,9 @@ impl Config {
         }
         if *max_sentences != DEFAULT_MAX_SENTENCES {
             canonical["max_sentences"] = serde_json::json!(max_sentences);
+        }
+        if *max_article_tokens != DEFAULT_MAX_ARTICLE_TOKENS {
+            canonical["max_article_tokens"] = serde_json::json!(max_article_tokens);
         }
         // serde_json maps are ordered (sorted keys, or insertion order with
         // `preserve_order`): either way the text is the same for the same options.

@@ -117,6 +117,24 @@ impl Error {
         }
     }
 
+    /// This error as one article's failure: an [`Error::Article`] keeps its own kind
+    /// (`too_large`, `interrupted`, …), anything else becomes `kind` with its message.
+    pub fn into_article(self, kind: ErrorKind) -> ArticleError {
+        match self {
+            Error::Article(a) => a,
+            e => ArticleError::new(kind, e.to_string()),
+        }
+    }
+
+    /// The error of work abandoned because `cancel` was set (see
+    /// [`ErrorKind::Interrupted`]).
+    pub fn interrupted() -> Self {
+        Error::Article(ArticleError::new(
+            ErrorKind::Interrupted,
+            "abandoned: the run was stopped",
+        ))
+    }
+
     /// Wrap a candle error with the stage it happened in.
     pub fn inference(stage: &'static str) -> impl FnOnce(candle_core::Error) -> Self {
         move |source| Error::Inference { stage, source }
@@ -144,6 +162,9 @@ pub enum ErrorKind {
     Model,
     /// A bug: a panic inside the pipeline, caught and recorded.
     Internal,
+    /// Work on the article was abandoned because the run was stopped (a signal). Never
+    /// written as a record: the next run does the article again.
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -158,6 +179,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Model => "model",
             ErrorKind::Internal => "internal",
+            ErrorKind::Interrupted => "interrupted",
         }
     }
 }

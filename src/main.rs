@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use brief::config::{ClaimsMode, Config, GeneratorConfig, SummaryLength, SummaryMode};
 use brief::model::files::models_dir;
 use brief::model::registry::DEFAULT_GENERATOR;
+use brief::model::Cancel;
 use brief::pipeline::Engine;
 use brief::run::{Output, Progress, Reporter, Run, RunOptions};
 
@@ -158,6 +159,11 @@ struct PipelineArgs {
     /// and memory one article can take.
     #[arg(long, default_value_t = brief::config::DEFAULT_MAX_SENTENCES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     max_sentences: usize,
+    /// Reject articles whose sentences come to more encoder tokens than this
+    /// (`too_large`, checked before the encoder runs): bounds the encoding time of
+    /// text that is mostly punctuation or symbols.
+    #[arg(long, default_value_t = brief::config::DEFAULT_MAX_ARTICLE_TOKENS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_article_tokens: usize,
     /// Write abstractive summaries and claims with this generator: `qwen2.5`
     /// (default), `smollm2`, a path to a GGUF file, or a Hugging Face model folder
     /// (config.json + safetensors: llama, qwen2, t5).
@@ -283,6 +289,7 @@ fn config_from(args: &PipelineArgs, threads: usize, timings: bool) -> Result<Con
         batch: args.batch,
         max_article_bytes: args.max_article_bytes,
         max_sentences: args.max_sentences,
+        max_article_tokens: args.max_article_tokens,
         include_text: !args.no_text,
         timings,
         ..Config::default()
@@ -353,13 +360,12 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         }
     }
     let engine = Engine::load(&cfg)?;
-    let signal = stop_on_signals(args.quiet)?;
+    let signal = stop_on_signals(engine.cancel().clone(), args.quiet)?;
     let opts = RunOptions {
         inputs: args.inputs.clone(),
         output: output.clone(),
         progress: (!args.quiet).then(Bar::reporter),
         force: args.force,
-        cancel: Some(signal.cancel.clone()),
     };
     let run = Run::prepare(&engine, &opts)?;
     if !args.quiet {
@@ -394,7 +400,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             eprintln!("brief:   {n} failed: {kind}");
         }
     }
-    let signo = signal.received.load(Ordering::Relaxed);
+    let signo = signal.load(Ordering::Relaxed);
     Ok(if report.interrupted() && signo > 0 {
         // The shell convention for "killed by signal N", so scripts can tell.
         ExitCode::from(128u8.saturating_add(u8::try_from(signo).unwrap_or(0)))
@@ -448,42 +454,34 @@ impl Progress for Bar {
     }
 }
 
-/// What the signal thread shares with the run.
-struct SignalState {
-    /// Set on the first SIGINT/SIGTERM: the run stops taking new articles.
-    cancel: Arc<AtomicBool>,
-    /// The signal number received first.
-    received: Arc<AtomicI32>,
-}
-
-/// On SIGINT or SIGTERM, ask the run to stop after the articles in progress (it
-/// writes what is finished and the manifest). A second signal exits at once; the
-/// results file then may end in a torn line, which the next run repairs.
-fn stop_on_signals(quiet: bool) -> Result<SignalState> {
+/// On SIGINT or SIGTERM, stop the run: `cancel` makes the articles in progress be
+/// abandoned within about one encoder batch or decode step, what is finished is
+/// written with the manifest. A second signal exits at once; the results file then
+/// may end in a torn line, which the next run repairs. Returns where the first
+/// signal's number is put.
+fn stop_on_signals(cancel: Cancel, quiet: bool) -> Result<Arc<AtomicI32>> {
     use signal_hook::consts::{SIGINT, SIGTERM};
-    let state = SignalState {
-        cancel: Arc::new(AtomicBool::new(false)),
-        received: Arc::new(AtomicI32::new(0)),
-    };
+    let received = Arc::new(AtomicI32::new(0));
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
         .context("installing signal handlers")?;
-    let (cancel, received) = (state.cancel.clone(), state.received.clone());
+    let first = received.clone();
     std::thread::spawn(move || {
         for sig in signals.forever() {
-            if cancel.load(Ordering::SeqCst) {
+            if cancel.is_cancelled() {
                 std::process::exit(128 + sig);
             }
             // Which signal first, then the request: the run reads them in that order.
-            received.store(sig, Ordering::SeqCst);
-            cancel.store(true, Ordering::SeqCst);
+            first.store(sig, Ordering::SeqCst);
+            cancel.cancel();
             if !quiet {
                 eprintln!(
-                    "brief: stopping after the articles in progress (signal again to quit at once)"
+                    "brief: stopping: finished articles are kept, those in progress are \
+                     abandoned (signal again to quit at once)"
                 );
             }
         }
     });
-    Ok(state)
+    Ok(received)
 }
 
 fn report_page(args: ReportArgs) -> Result<()> {

@@ -345,11 +345,15 @@ fn a_file_deleted_between_discovery_and_reading_is_an_io_record() {
 struct PanicsOn(&'static str, Arc<dyn brief::model::Embedder>);
 
 impl brief::model::Embedder for PanicsOn {
-    fn embed(&self, texts: &[&str]) -> brief::Result<brief::model::Embeddings> {
+    fn embed_within(
+        &self,
+        texts: &[&str],
+        limits: brief::model::Limits<'_>,
+    ) -> brief::Result<brief::model::Embeddings> {
         if texts.iter().any(|t| t.contains(self.0)) {
             panic!("simulated bug on {:?}", self.0);
         }
-        self.1.embed(texts)
+        self.1.embed_within(texts, limits)
     }
 
     fn id(&self) -> String {

@@ -136,6 +136,87 @@ fn articles_over_the_sentence_limit_are_too_large_records() {
     let (_, recs) = read_results(&out);
     assert!(recs.iter().all(|r| r.status == Status::Ok));
     assert_eq!(recs.len(), 2);
+    // The encoder-token limit: the same long article is refused before encoding.
+    let mut args = run_args(s(&input), s(&out), &models);
+    args.extend(["--max-article-tokens", "100"]);
+    let o = brief(&args, None);
+    expect_exit(&o, 1);
+    let (_, recs) = read_results(&out);
+    let e = recs
+        .iter()
+        .find(|r| r.source.ends_with("long.txt"))
+        .and_then(|r| r.error.as_ref())
+        .expect("an error record");
+    assert_eq!(e.kind.as_str(), "too_large");
+    assert!(e.message.contains("--max-article-tokens"), "{}", e.message);
+}
+
+/// The first SIGTERM ends a run within a couple of seconds even while one huge article
+/// is being encoded: the article is abandoned (no record), the manifest says
+/// `interrupted`, and the next run does it.
+#[cfg(unix)]
+#[test]
+fn a_stop_signal_abandons_the_article_in_progress() {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(&tmp.path().join("models"));
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    // 15,000 long sentences: encoding them takes the tiny test encoder about 6 s on
+    // a quiet machine (cleaning and segmenting 0.3 s, claims 1 s), so the signal lands
+    // in the encoder.
+    let huge: String = (0..15_000)
+        .map(|i| {
+            format!(
+                "Report {i} says that the council of the town met on day {} again and \
+                 agreed, after a long and heated debate about roads, schools, parks, the \
+                 budget, the harbour, the new library and the old bridge across the \
+                 river, to meet again next week. ",
+                i % 28
+            )
+        })
+        .collect();
+    std::fs::write(input.join("huge.txt"), huge).unwrap();
+    let out = tmp.path().join("out");
+    let mut args = run_args(s(&input), s(&out), &models);
+    args.retain(|a| *a != "-q");
+    args.extend([
+        "--max-sentences",
+        "1000000",
+        "--max-article-tokens",
+        "1000000000",
+    ]);
+    let mut child = spawn_brief(&args);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the article was done before the signal: make it bigger"
+    );
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on our own child's pid; no memory is involved.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let signalled = Instant::now();
+    let deadline = signalled + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let took = signalled.elapsed();
+    let o = child.wait_with_output().unwrap();
+    expect_exit(&o, 143);
+    assert!(took < Duration::from_secs(3), "took {took:?} to stop");
+    assert!(stderr(&o).contains("abandoned"), "{}", stderr(&o));
+    let m = read_manifest(&out);
+    assert!(m.interrupted);
+    assert_eq!(m.counts.articles, 0, "{:?}", m.counts);
+    assert_eq!(
+        read_results(&out).1.len(),
+        0,
+        "no record of the abandoned article"
+    );
 }
 
 #[cfg(unix)]

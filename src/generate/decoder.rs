@@ -22,7 +22,7 @@ pub struct DecoderWriter {
     /// Rendered template text after the article (closing the user turn, opening the
     /// assistant's).
     tail: String,
-    options: GenerateOptions,
+    pub(super) options: GenerateOptions,
 }
 
 impl DecoderWriter {

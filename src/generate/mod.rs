@@ -25,6 +25,7 @@ use crate::model::generator::{Generated, Generator, StopReason};
 use crate::model::hf;
 use crate::model::registry::{GeneratorFormat, GeneratorSource};
 use crate::model::t5::T5Model;
+use crate::model::Cancel;
 
 pub use decoder::DecoderWriter;
 pub use feed::{feeds, parts_of};
@@ -106,6 +107,14 @@ impl Writer {
                 max_new_tokens,
             )?),
         })
+    }
+
+    /// Stop generating (with [`crate::Error::interrupted`]) once `cancel` is set.
+    pub fn set_cancel(&mut self, cancel: Cancel) {
+        match self {
+            Self::Decoder(a) => a.options.cancel = Some(cancel),
+            Self::Seq2Seq(s) => s.options.cancel = Some(cancel),
+        }
     }
 
     /// Write a summary and claims from the headline and the chosen sentences.

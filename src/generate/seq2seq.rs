@@ -16,7 +16,7 @@ pub struct Seq2SeqWriter {
     model: Arc<T5Model>,
     /// Decoder tokens forced after the start token (`SUMMARY:`).
     primer: Vec<u32>,
-    options: GenerateOptions,
+    pub(super) options: GenerateOptions,
 }
 
 impl Seq2SeqWriter {

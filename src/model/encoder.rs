@@ -11,7 +11,8 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
-use crate::error::{Error, Result};
+use crate::error::{ArticleError, Error, ErrorKind, Result};
+use crate::model::cancel::Cancel;
 use crate::model::files::{self, CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
 
 /// Row-major matrix of L2-normalised sentence embeddings.
@@ -60,10 +61,45 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// Bounds on one [`Embedder::embed_within`] call: what one article may cost.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits<'a> {
+    /// Refuse with `too_large` when the texts come to more model tokens than this
+    /// (after truncation, special tokens included), before any is run; `None`: no bound.
+    pub max_tokens: Option<usize>,
+    /// Checked between batches: once set, the call ends with [`Error::interrupted`].
+    pub cancel: Option<&'a Cancel>,
+}
+
+impl Limits<'_> {
+    fn check_cancel(&self) -> Result<()> {
+        self.cancel.map_or(Ok(()), Cancel::check)
+    }
+
+    /// Err(`too_large`) when `tokens` is over the bound.
+    fn check_tokens(&self, tokens: usize) -> Result<()> {
+        match self.max_tokens {
+            Some(max) if tokens > max => Err(Error::Article(ArticleError::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "the article comes to {tokens} encoder tokens; the limit is {max} \
+                     (--max-article-tokens)"
+                ),
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Anything that turns sentences into unit-length vectors. Shared across threads.
 pub trait Embedder: Send + Sync {
     /// Embed a batch of texts; row `i` belongs to `texts[i]`.
-    fn embed(&self, texts: &[&str]) -> Result<Embeddings>;
+    fn embed(&self, texts: &[&str]) -> Result<Embeddings> {
+        self.embed_within(texts, Limits::default())
+    }
+    /// [`Self::embed`] within `limits` (an embedder whose cost cannot run away may
+    /// ignore them).
+    fn embed_within(&self, texts: &[&str], limits: Limits<'_>) -> Result<Embeddings>;
     /// Name and content hash prefix, e.g. `all-MiniLM-L6-v2@53aa5117`.
     fn id(&self) -> String;
 }
@@ -205,9 +241,10 @@ impl BertEncoder {
     /// the tokenizer's full encodings (tokens as strings, offsets, and the overflow
     /// beyond `max_tokens`) are dropped chunk by chunk, so memory follows the truncated
     /// ids, not the raw text (2 MB of random punctuation took 662 MB before).
-    fn token_ids(&self, texts: &[&str]) -> Result<Vec<Tokens>> {
+    fn token_ids(&self, texts: &[&str], limits: &Limits<'_>) -> Result<Vec<Tokens>> {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(ENCODE_CHUNK) {
+            limits.check_cancel()?;
             out.extend(self.encode(chunk)?.iter().map(|e| Tokens {
                 ids: e.get_ids().to_vec(),
                 type_ids: e.get_type_ids().to_vec(),
@@ -269,12 +306,17 @@ impl Embedder for BertEncoder {
     /// Embed `texts`; an empty slice gives empty embeddings, an empty string a valid row
     /// (`[CLS] [SEP]`). A text the tokenizer turns into no tokens at all (only possible
     /// with a tokenizer that adds no special tokens) gets an all-zero row.
-    fn embed(&self, texts: &[&str]) -> Result<Embeddings> {
+    /// The token bound is checked after tokenising (cheap next to the model: the
+    /// model's cost follows the tokens), the cancel flag before each chunk of texts
+    /// tokenised and each batch run.
+    fn embed_within(&self, texts: &[&str], limits: Limits<'_>) -> Result<Embeddings> {
         let mut data = vec![0f32; texts.len() * self.dim];
         if !texts.is_empty() {
-            let encodings = self.token_ids(texts)?;
+            let encodings = self.token_ids(texts, &limits)?;
             let lens: Vec<usize> = encodings.iter().map(Tokens::len).collect();
+            limits.check_tokens(lens.iter().sum())?;
             for batch in plan_batches(&lens, self.batch_tokens) {
+                limits.check_cancel()?;
                 self.run_batch(&encodings, &batch, &mut data)?;
             }
         }

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use tokenizers::Tokenizer;
 
+use super::cancel::Cancel;
 use super::chat::{ChatMessage, ChatTemplate};
 use super::gguf::{load_error, GgufFile, ModelFacts};
 use super::gguf_tokenizer::load_tokenizer;
@@ -62,6 +63,16 @@ pub struct GenerateOptions {
     /// keep decoding from the same cache: a structured answer can be steered into its
     /// next section without a second prompt.
     pub continue_unless: Option<(String, Vec<u32>)>,
+    /// Checked before every step (and every prompt run): once set, generation ends
+    /// with [`Error::interrupted`].
+    pub cancel: Option<Cancel>,
+}
+
+impl GenerateOptions {
+    /// Err([`Error::interrupted`]) once [`Self::cancel`] is set.
+    pub(crate) fn check_cancel(&self) -> Result<()> {
+        self.cancel.as_ref().map_or(Ok(()), Cancel::check)
+    }
 }
 
 impl Default for GenerateOptions {
@@ -73,6 +84,7 @@ impl Default for GenerateOptions {
             repetition_penalty: 1.0,
             repeat_last_n: 64,
             continue_unless: None,
+            cancel: None,
         }
     }
 }
@@ -447,6 +459,7 @@ impl Generator {
     ) -> Result<Vec<Generated>> {
         let mut seqs = Vec::with_capacity(suffixes.len());
         for suffix in suffixes {
+            options.check_cancel()?;
             let total = prefix.ids.len() + suffix.len();
             self.check_fits(total)?;
             let start = Instant::now();
@@ -568,6 +581,7 @@ impl Sequence {
 
     /// Pick the next token from the current logits and say what to run next.
     fn choose(&mut self, g: &Generator, options: &GenerateOptions) -> Result<Step> {
+        options.check_cancel()?;
         if self.ids.len() >= options.max_new_tokens {
             return Ok(Step::Done(StopReason::MaxTokens));
         }
@@ -766,6 +780,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_cancelled_generation_stops_with_interrupted() {
+        let (_dir, path) = tiny("llama", |_| {});
+        let g = load(&path, WeightFormat::Int8);
+        let ids = long_runner(&g);
+        let mut opts = greedy(12);
+        let cancel = Cancel::new();
+        opts.cancel = Some(cancel.clone());
+        assert_eq!(
+            g.generate(&ids, &opts).unwrap().ids.len(),
+            12,
+            "not yet set"
+        );
+        cancel.cancel();
+        let prefix = g.prefill(&ids).unwrap();
+        let interrupted = |r: Result<Generated>| match r {
+            Err(e) => e.into_article(ErrorKind::Model).kind == ErrorKind::Interrupted,
+            Ok(_) => false,
+        };
+        assert!(interrupted(g.generate(&ids, &opts)));
+        assert!(interrupted(g.generate_after(&prefix, &[5], &opts)));
+        let batch = g.generate_batch_after(&prefix, &[vec![5], vec![6]], &opts);
+        assert!(interrupted(batch.map(|mut v| v.remove(0))));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! benches; they exist only in the crate's own unit tests and with the `fixtures`
 //! feature (which `cargo test` and `cargo bench` turn on), not in a normal build.
 
+pub mod cancel;
 pub mod chat;
 pub mod encoder;
 pub mod files;
@@ -23,4 +24,5 @@ pub mod tiny;
 pub mod tiny_hf;
 pub mod transformer;
 
-pub use encoder::{BertEncoder, Embedder, Embeddings, EncoderOptions};
+pub use cancel::Cancel;
+pub use encoder::{BertEncoder, Embedder, Embeddings, EncoderOptions, Limits};

@@ -347,6 +347,7 @@ impl T5Model {
         let mut ids = Vec::new();
         let mut continued = false;
         let stop_reason = loop {
+            options.check_cancel()?;
             if ids.len() >= options.max_new_tokens {
                 break StopReason::MaxTokens;
             }

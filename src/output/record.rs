@@ -185,6 +185,13 @@ impl Record {
         crate::ingest::source_key(&self.source, self.source_bytes.as_deref())
     }
 
+    /// Whether this is the failure of an article abandoned by a stop (never written).
+    pub fn is_interrupted(&self) -> bool {
+        self.error
+            .as_ref()
+            .is_some_and(|e| e.kind == crate::error::ErrorKind::Interrupted)
+    }
+
     /// An error record for an article that could not be processed.
     pub fn failed(id: String, source: String, error: ArticleError) -> Self {
         Record {

@@ -41,7 +41,7 @@ pub fn is_final(kind: ErrorKind) -> bool {
         | ErrorKind::TooLarge
         | ErrorKind::Parse
         | ErrorKind::Model => true,
-        ErrorKind::Io | ErrorKind::Internal => false,
+        ErrorKind::Io | ErrorKind::Internal | ErrorKind::Interrupted => false,
     }
 }
 

@@ -25,7 +25,7 @@ use crate::ground::{ground, review, GroundOptions, Review};
 use crate::ingest::{Article, Failure};
 use crate::model::encoder::{BertEncoder, EncoderOptions};
 use crate::model::registry::{EncoderSource, GeneratorSource};
-use crate::model::{Embedder, Embeddings};
+use crate::model::{Cancel, Embedder, Embeddings, Limits};
 use crate::output::manifest::ModelFile;
 use crate::output::record::ModelIds;
 use crate::output::{Record, SCHEMA_VERSION};
@@ -46,6 +46,8 @@ struct LoadedGenerator {
 /// Loaded once per process and shared by all worker threads.
 pub struct Engine {
     encoder: Arc<dyn Embedder>,
+    /// Set to abandon the articles in progress (see [`Self::cancel`]).
+    cancel: Cancel,
     generator: Option<LoadedGenerator>,
     config: Config,
     models: Vec<ModelFile>,
@@ -67,7 +69,8 @@ impl Engine {
         if let Some(g) = &config.generator {
             let source = GeneratorSource::resolve(&g.model, &config.models_dir)?;
             let sha256 = source.sha256()?;
-            let writer = Writer::load(&source, g.max_new_tokens)?;
+            let mut writer = Writer::load(&source, g.max_new_tokens)?;
+            writer.set_cancel(engine.cancel.clone());
             engine.generator = Some(LoadedGenerator {
                 writer,
                 id: format!("{}@{}", source.name, &sha256[..8]),
@@ -91,6 +94,7 @@ impl Engine {
     ) -> Self {
         let mut engine = Engine {
             encoder,
+            cancel: Cancel::new(),
             generator: None,
             config,
             models,
@@ -125,6 +129,15 @@ impl Engine {
         r.content_hash = Some(content_hash);
         r.config_hash = Some(self.config_hash.clone());
         r
+    }
+
+    /// The engine's stop request. Once set ([`Cancel::cancel`], e.g. from a signal
+    /// handler), the encoder stops before its next batch and the generator before its
+    /// next step, and the articles in progress come back as `interrupted` failures,
+    /// which a run never writes ([`crate::run`]); a run also starts nothing new. It
+    /// stays set: an engine is stopped for good.
+    pub fn cancel(&self) -> &Cancel {
+        &self.cancel
     }
 
     /// The configuration in force.
@@ -226,6 +239,10 @@ impl Engine {
         let info: Vec<SentenceInfo> = sentences.iter().map(sentence_info).collect();
         let chosen = select(&emb, title_emb.as_deref(), &info, &self.config.select);
         lap(&mut ms, "select");
+        // Between stages that do not look at the flag themselves.
+        self.cancel
+            .check()
+            .map_err(|e| e.into_article(ErrorKind::Internal))?;
         let claims = find_claims(&text.text, &text.spans, &emb, &self.config.claims);
         lap(&mut ms, "claims");
         let feeds = match &self.config.generator {
@@ -388,10 +405,14 @@ impl Engine {
         if let Some(t) = title {
             texts.push(t);
         }
+        let limits = Limits {
+            max_tokens: Some(self.config.max_article_tokens),
+            cancel: Some(&self.cancel),
+        };
         let mut emb = self
             .encoder
-            .embed(&texts)
-            .map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))?;
+            .embed_within(&texts, limits)
+            .map_err(|e| e.into_article(ErrorKind::Model))?;
         let n = sentences.len();
         let title_row = title.map(|_| emb.row(n).to_vec());
         // In place: a copy would double the peak memory of a long article.
@@ -532,7 +553,7 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, ArticleError>) -> Result<T, ArticleE
 
 /// A generator failure as the article's `model` error.
 fn model_error(r: Result<Written>) -> Result<Written, ArticleError> {
-    r.map_err(|e| ArticleError::new(ErrorKind::Model, e.to_string()))
+    r.map_err(|e| e.into_article(ErrorKind::Model))
 }
 
 #[cfg(test)]
@@ -543,6 +564,23 @@ mod group_tests {
     use crate::model::testing::write_tiny_bert;
     use crate::model::tiny::{write_tiny_gguf, TinySpec};
     use crate::output::Status;
+
+    #[test]
+    fn a_cancelled_engine_abandons_its_articles() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tiny_bert(&dir.path().join(DEFAULT_ENCODER)).unwrap();
+        let config = Config {
+            models_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        let engine = Engine::load(&config).unwrap();
+        let article =
+            Article::from_body("a.txt".to_string(), "The cat sat. A dog ran.".to_string());
+        assert_eq!(engine.process(&article).0.status, Status::Ok);
+        engine.cancel().cancel();
+        let (record, _) = engine.process(&article);
+        assert!(record.is_interrupted(), "{:?}", record.error);
+    }
 
     #[test]
     fn articles_decoded_together_get_the_records_they_get_alone() {

@@ -13,6 +13,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::ingest::{self, Article, Failure, IngestOptions, Unit};
+use crate::model::Cancel;
 use crate::output::resume::{Plan, Position};
 use crate::output::Record;
 use crate::pipeline::{Engine, StageMs};
@@ -40,7 +41,7 @@ pub(super) struct Feed<'a> {
     pub pool: &'a rayon::ThreadPool,
     pub group_size: usize,
     /// Set by a signal: no new unit is read, no new group started.
-    pub cancel: &'a AtomicBool,
+    pub cancel: &'a Cancel,
     /// Set by the drain when it cannot write: the same.
     pub stop: &'a AtomicBool,
     /// Nanoseconds spent reading inputs.
@@ -49,7 +50,7 @@ pub(super) struct Feed<'a> {
 
 impl Feed<'_> {
     fn stopped(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed) || self.stop.load(Ordering::Relaxed)
+        self.cancel.is_cancelled() || self.stop.load(Ordering::Relaxed)
     }
 
     /// The steps of unit `u` (read now unless it is done as a whole).
@@ -107,6 +108,7 @@ impl Feed<'_> {
     }
 
     /// One group's articles decoded together; failures and skips passed through.
+    /// Articles abandoned by a stop send no record (the next run does them).
     fn process(&self, group: Vec<(usize, Work)>) -> Vec<Done> {
         let processed = self.engine.process_items(&group, |(_, w)| match w {
             Work::Article(a, _) => Some(a),
@@ -116,6 +118,9 @@ impl Feed<'_> {
             .into_iter()
             .zip(processed)
             .map(|((idx, work), processed)| match (work, processed) {
+                (Work::Article(..), Some((record, _))) if record.is_interrupted() => {
+                    (idx, None, StageMs::new())
+                }
                 (Work::Article(_, pos), Some((record, ms))) => (idx, Some((record, pos)), ms),
                 (Work::Failed(f, pos), _) => {
                     (idx, Some((self.engine.failed(f), pos)), StageMs::new())

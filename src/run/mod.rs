@@ -17,6 +17,12 @@
 //!    atomically — a run stopped by a signal leaves that to the next run — and the
 //!    manifest is written.
 //!
+//! A stop ([`Engine::cancel`], set by the binary's signal handler) ends the run within
+//! about one encoder batch or decode step: no new article is started, the articles in
+//! progress are abandoned (their `interrupted` failures are not written, so the next
+//! run does them), everything finished is written and the manifest says
+//! `interrupted`.
+//!
 //! The library prints nothing: warnings about the run itself come back from
 //! [`Run::warnings`] (and in the manifest), progress goes to a [`Progress`].
 
@@ -26,7 +32,7 @@ pub mod prepare;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{mpsc, Arc};
 use std::time::{Instant, SystemTime};
 
@@ -85,10 +91,6 @@ pub struct RunOptions {
     /// Process every article again, ignoring the records of earlier runs (the old
     /// results file is replaced atomically by a fresh one).
     pub force: bool,
-    /// Set from outside (a signal handler) to stop: no new article is started, those
-    /// in progress finish, everything finished is written, the manifest says
-    /// `interrupted`.
-    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// What a finished run reports.
@@ -126,7 +128,6 @@ pub struct Run<'e> {
     threads: usize,
     output: prepare::Prepared,
     manifest: Manifest,
-    cancel: Arc<AtomicBool>,
     t0: Instant,
     /// Held until the run is over.
     _lock: Option<prepare::OutputLock>,
@@ -206,7 +207,6 @@ impl<'e> Run<'e> {
             threads,
             output,
             manifest,
-            cancel: opts.cancel.clone().unwrap_or_default(),
             t0,
             _lock: lock,
         })
@@ -229,7 +229,6 @@ impl<'e> Run<'e> {
             threads,
             output,
             mut manifest,
-            cancel,
             t0,
             _lock,
         } = self;
@@ -264,7 +263,7 @@ impl<'e> Run<'e> {
             pool: &pool,
             // Workers take articles in groups decoded together.
             group_size: engine.config().group_size(discovered.units.len(), threads),
-            cancel: &cancel,
+            cancel: engine.cancel(),
             stop: &stop,
             ingest_ns: &ingest_ns,
         };
@@ -274,7 +273,7 @@ impl<'e> Run<'e> {
             drain.receive(rx, &stop)
         })?;
 
-        let interrupted = cancel.load(Ordering::Relaxed);
+        let interrupted = engine.cancel().is_cancelled();
         let (appended, positions, mut stage_ms) = drain.finish(interrupted)?;
         if let Some(p) = progress {
             p.0.finish();
