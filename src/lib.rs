@@ -44,6 +44,7 @@
 //! ```
 
 pub mod bench;
+pub mod cancel;
 pub mod config;
 pub mod error;
 pub mod eval;
@@ -58,4 +59,5 @@ pub mod report;
 pub mod run;
 pub mod text;
 
+pub use cancel::Cancel;
 pub use error::{ArticleError, Error, ErrorKind, Result};

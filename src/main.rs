@@ -11,10 +11,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+use brief::cancel::Cancel;
 use brief::config::{ClaimsMode, Config, GeneratorConfig, SummaryLength, SummaryMode};
 use brief::model::files::models_dir;
 use brief::model::registry::DEFAULT_GENERATOR;
-use brief::model::Cancel;
 use brief::pipeline::Engine;
 use brief::run::{Output, Progress, Reporter, Run, RunOptions};
 
@@ -454,6 +454,9 @@ impl Progress for Bar {
     }
 }
 
+/// How long a stopped run may take to finish before it is ended outright.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// On SIGINT or SIGTERM, stop the run: `cancel` makes the articles in progress be
 /// abandoned within about one encoder batch or decode step, what is finished is
 /// written with the manifest. A second signal exits at once; the results file then
@@ -479,6 +482,17 @@ fn stop_on_signals(cancel: Cancel, quiet: bool) -> Result<Arc<AtomicI32>> {
                      abandoned (signal again to quit at once)"
                 );
             }
+            // A read that blocks (standard input with nothing to say) cannot look at
+            // the flag: quit anyway. Lines are whole writes and the manifest already
+            // says `interrupted`, so nothing is left half-written.
+            std::thread::spawn(move || {
+                std::thread::sleep(STOP_GRACE);
+                eprintln!(
+                    "brief: still busy {} s after the signal (blocked reading input?); quitting",
+                    STOP_GRACE.as_secs()
+                );
+                std::process::exit(128 + sig);
+            });
         }
     });
     Ok(received)

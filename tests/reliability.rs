@@ -493,3 +493,53 @@ fn a_second_run_on_the_same_output_folder_is_refused() {
     expect_exit(&third, 0);
     assert_eq!(read_results(&out).1.len(), 1);
 }
+
+/// Standard input is processed as it arrives, not collected first: records of the first
+/// lines come out while the writer still holds the pipe open.
+#[test]
+fn stdin_is_processed_as_it_arrives() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(&tmp.path().join("models"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brief"))
+        .args(run_args("-", "-", &models))
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // More than one group (16 articles), so the first group is complete and goes.
+    for i in 0..40 {
+        let line =
+            serde_json::json!({"id": format!("a{i}"), "body": format!("{STORY} Story {i}.")});
+        writeln!(stdin, "{line}").unwrap();
+    }
+    stdin.flush().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    // Blocks until a record is written; stdin is still open, so a run that waited for
+    // the end of its input would never write one: a watchdog kills it after 60 s and
+    // the empty read fails the test.
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watched = done.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        if !watched.load(std::sync::atomic::Ordering::SeqCst) {
+            // SAFETY: kill(2) on our own child's pid; no memory is involved.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    });
+    out.read_line(&mut first).unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(!first.is_empty(), "no record before the end of input");
+    let r: brief::output::Record = serde_json::from_str(&first).unwrap();
+    assert_eq!(r.id, "a0");
+    drop(stdin);
+    let rest = out.lines().count();
+    assert_eq!(rest, 39);
+    assert!(child.wait().unwrap().success());
+}

@@ -20,12 +20,12 @@ pub mod seq2seq;
 
 use std::sync::Arc;
 
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::model::generator::{Generated, Generator, StopReason};
 use crate::model::hf;
 use crate::model::registry::{GeneratorFormat, GeneratorSource};
 use crate::model::t5::T5Model;
-use crate::model::Cancel;
 
 pub use decoder::DecoderWriter;
 pub use feed::{feeds, parts_of};

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use super::decode::{binary_signature, decode, utf8_error};
 use super::record::{self, describe};
 use super::{Article, Failure, IngestOptions};
+use crate::cancel::Cancel;
 use crate::error::{ArticleError, ErrorKind};
 
 /// Read a `.json` document (already decoded). An object is one article (source `path`);
@@ -50,105 +51,156 @@ pub fn read_json(text: &str, source: &str) -> Vec<Result<Article, Failure>> {
 /// `max_article_bytes` is a `too_large` failure and is skipped without being held in
 /// memory. UTF-8 (an initial BOM is allowed); UTF-16 with a BOM is read whole, within
 /// `max_article_bytes`. Input with no records at all gives one `empty` failure.
-pub fn read_jsonl<R: BufRead>(
-    mut reader: R,
-    source: &str,
-    opts: &IngestOptions,
-) -> Vec<Result<Article, Failure>> {
-    let head = loop {
-        match reader.fill_buf() {
-            Ok(head) => break head,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return vec![Err(io_failure(source, &e))],
-        }
-    };
-    if let Some(name) = binary_signature(head) {
-        return vec![Err(Failure::new(
-            source,
-            ErrorKind::Binary,
-            format!("not text: the input looks like {name}"),
-        ))];
-    }
-    if head.starts_with(b"\xff\xfe") || head.starts_with(b"\xfe\xff") {
-        return read_utf16_jsonl(reader, source, opts);
-    }
-
-    let mut out = Vec::new();
-    let mut buf = Vec::new();
-    let mut line_no = 0u64;
-    let mut records = 0usize;
-    loop {
-        line_no += 1;
-        let line_source = || format!("{source}:{line_no}");
-        match read_line_bounded(&mut reader, &mut buf, opts.max_article_bytes) {
-            Ok(LineRead::Eof) => break,
-            Ok(LineRead::TooLong(len)) => {
-                records += 1;
-                out.push(Err(Failure::new(
-                    line_source(),
-                    ErrorKind::TooLarge,
-                    format!(
-                        "the line is {len} bytes; the limit is {} bytes (--max-article-bytes)",
-                        opts.max_article_bytes
-                    ),
-                )));
-            }
-            Ok(LineRead::Line) => {
-                let mut line = buf.as_slice();
-                if line_no == 1 {
-                    line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
-                }
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                records += 1;
-                out.push(parse_line(line, line_source()));
-            }
-            Err(e) => {
-                out.push(Err(io_failure(&line_source(), &e)));
-                return out;
-            }
-        }
-    }
-    if records == 0 {
-        out.push(Err(Failure::new(
-            source,
-            ErrorKind::Empty,
-            "no JSON lines: the input is empty or blank",
-        )));
-    }
-    out
-}
-
-/// UTF-16 JSONL cannot be split on byte `\n`: decode it whole (bounded), then read the text.
-fn read_utf16_jsonl<R: Read>(
+pub fn read_jsonl<R: BufRead + Send>(
     reader: R,
     source: &str,
     opts: &IngestOptions,
 ) -> Vec<Result<Article, Failure>> {
-    let mut bytes = Vec::new();
-    if let Err(e) = reader
-        .take(opts.max_article_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-    {
-        return vec![Err(io_failure(source, &e))];
+    JsonlItems::new(reader, source, opts).collect()
+}
+
+/// [`read_jsonl`] one line at a time: each article is parsed when asked for, so
+/// standard input or a huge JSONL file is processed as it arrives, in memory bounded
+/// by one line.
+pub struct JsonlItems<'a> {
+    reader: Box<dyn BufRead + Send + 'a>,
+    source: String,
+    max_line: u64,
+    buf: Vec<u8>,
+    line_no: u64,
+    records: usize,
+    state: JsonlState,
+    cancel: Option<Cancel>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsonlState {
+    /// Nothing read yet: the head decides (binary, UTF-16, lines).
+    Head,
+    Lines,
+    Done,
+}
+
+impl<'a> JsonlItems<'a> {
+    /// Read `reader` as JSONL from `source` (see [`read_jsonl`]).
+    pub fn new(reader: impl BufRead + Send + 'a, source: &str, opts: &IngestOptions) -> Self {
+        JsonlItems {
+            reader: Box::new(reader),
+            source: source.to_string(),
+            max_line: opts.max_article_bytes,
+            buf: Vec::new(),
+            line_no: 0,
+            records: 0,
+            state: JsonlState::Head,
+            cancel: opts.cancel.clone(),
+        }
     }
-    if bytes.len() as u64 > opts.max_article_bytes {
-        return vec![Err(Failure::new(
+
+    fn fail(&mut self, failure: Failure) -> Option<Result<Article, Failure>> {
+        self.state = JsonlState::Done;
+        Some(Err(failure))
+    }
+
+    /// Look at the first bytes: binary input is one failure, UTF-16 is decoded whole
+    /// (bounded) and read on from the decoded text.
+    fn head(&mut self) -> Option<Failure> {
+        let head = loop {
+            match self.reader.fill_buf() {
+                Ok(head) => break head,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Some(io_failure(&self.source, &e)),
+            }
+        };
+        if let Some(name) = binary_signature(head) {
+            return Some(Failure::new(
+                &self.source,
+                ErrorKind::Binary,
+                format!("not text: the input looks like {name}"),
+            ));
+        }
+        if head.starts_with(b"\xff\xfe") || head.starts_with(b"\xfe\xff") {
+            match read_utf16(&mut self.reader, &self.source, self.max_line) {
+                Ok(text) => self.reader = Box::new(Cursor::new(text.into_bytes())),
+                Err(f) => return Some(f),
+            }
+        }
+        self.state = JsonlState::Lines;
+        None
+    }
+}
+
+impl Iterator for JsonlItems<'_> {
+    type Item = Result<Article, Failure>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.state == JsonlState::Head {
+            if let Some(f) = self.head() {
+                return self.fail(f);
+            }
+        }
+        while self.state == JsonlState::Lines {
+            self.line_no += 1;
+            let line_source = format!("{}:{}", self.source, self.line_no);
+            let cancel = self.cancel.as_ref();
+            match read_line_bounded(&mut self.reader, &mut self.buf, self.max_line, cancel) {
+                Ok(LineRead::Stopped) => self.state = JsonlState::Done,
+                Ok(LineRead::Eof) => {
+                    self.state = JsonlState::Done;
+                    if self.records == 0 {
+                        return Some(Err(Failure::new(
+                            &self.source,
+                            ErrorKind::Empty,
+                            "no JSON lines: the input is empty or blank",
+                        )));
+                    }
+                }
+                Ok(LineRead::TooLong(len)) => {
+                    self.records += 1;
+                    return Some(Err(Failure::new(
+                        line_source,
+                        ErrorKind::TooLarge,
+                        format!(
+                            "the line is {len} bytes; the limit is {} bytes \
+                             (--max-article-bytes)",
+                            self.max_line
+                        ),
+                    )));
+                }
+                Ok(LineRead::Line) => {
+                    let mut line = self.buf.as_slice();
+                    if self.line_no == 1 {
+                        line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+                    }
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    self.records += 1;
+                    return Some(parse_line(line, line_source));
+                }
+                Err(e) => return self.fail(io_failure(&line_source, &e)),
+            }
+        }
+        None
+    }
+}
+
+/// UTF-16 JSONL cannot be split on byte `\n`: decode it whole, within `max` bytes.
+fn read_utf16(reader: &mut dyn Read, source: &str, max: u64) -> Result<String, Failure> {
+    let mut bytes = Vec::new();
+    if let Err(e) = reader.take(max.saturating_add(1)).read_to_end(&mut bytes) {
+        return Err(io_failure(source, &e));
+    }
+    if bytes.len() as u64 > max {
+        return Err(Failure::new(
             source,
             ErrorKind::TooLarge,
             format!(
-                "UTF-16 JSONL is read whole and this input exceeds the limit of {} bytes \
-                 (--max-article-bytes); convert it to UTF-8 to stream it line by line",
-                opts.max_article_bytes
+                "UTF-16 JSONL is read whole and this input exceeds the limit of {max} bytes \
+                 (--max-article-bytes); convert it to UTF-8 to stream it line by line"
             ),
-        ))];
+        ));
     }
-    match decode(bytes, None) {
-        // The decoded text no longer starts with a UTF-16 BOM, so this does not recurse again.
-        Ok(text) => read_jsonl(Cursor::new(text.into_bytes()), source, opts),
-        Err(e) => vec![Err(Failure::from_error(source, e))],
-    }
+    decode(bytes, None).map_err(|e| Failure::from_error(source, e))
 }
 
 /// One JSONL line (newline included or not) to an article.
@@ -198,15 +250,26 @@ enum LineRead {
     Eof,
     Line,
     TooLong(u64),
+    /// The run was stopped part-way through the line.
+    Stopped,
 }
 
 /// Read one line into `buf` (newline kept), holding at most about `max` bytes of it; the
-/// rest of an over-long line is consumed and dropped.
-fn read_line_bounded<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, max: u64) -> io::Result<LineRead> {
+/// rest of an over-long line is consumed and dropped. `cancel` is looked at between
+/// reads, so an endless line (`< /dev/zero`) does not outlive a stop.
+fn read_line_bounded<R: BufRead>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    max: u64,
+    cancel: Option<&Cancel>,
+) -> io::Result<LineRead> {
     buf.clear();
     let mut len = 0u64; // line length without the newline
     let mut any = false;
     loop {
+        if cancel.is_some_and(Cancel::is_cancelled) {
+            return Ok(LineRead::Stopped);
+        }
         let chunk = match r.fill_buf() {
             Ok(chunk) => chunk,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -445,6 +508,46 @@ mod tests {
             .error
             .message
             .contains("offset 13"));
+    }
+
+    /// A reader that fails when read: standing in for input that has not arrived.
+    struct NotYet;
+
+    impl Read for NotYet {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other("read past what was sent"))
+        }
+    }
+
+    #[test]
+    fn jsonl_items_are_read_one_line_at_a_time_and_stop_when_cancelled() {
+        let first = Cursor::new(b"{\"body\": \"first\"}\n".to_vec());
+        let mut items = JsonlItems::new(
+            io::BufReader::new(first.chain(NotYet)),
+            "-",
+            &IngestOptions::default(),
+        );
+        // The first article comes without reading further.
+        assert_eq!(items.next().unwrap().unwrap().body, "first");
+        let f = items.next().unwrap().unwrap_err();
+        assert_eq!(f.error.kind, ErrorKind::Io);
+        assert!(items.next().is_none());
+        // An endless line (`< /dev/zero`) ends once the run is stopped.
+        let cancel = Cancel::new();
+        let opts = IngestOptions {
+            cancel: Some(cancel.clone()),
+            ..IngestOptions::default()
+        };
+        let mut endless = JsonlItems::new(io::BufReader::new(io::repeat(b'x')), "-", &opts);
+        let stopper = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            cancel.cancel();
+        });
+        assert!(
+            endless.next().is_none(),
+            "no record for a line cut by the stop"
+        );
+        stopper.join().unwrap();
     }
 
     #[test]

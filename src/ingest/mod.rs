@@ -27,8 +27,8 @@ mod record;
 mod sink;
 
 pub use discover::{discover, discover_excluding};
-pub use json::read_jsonl;
-pub use read::{read_bytes, read_unit};
+pub use json::{read_jsonl, JsonlItems};
+pub use read::{read_bytes, read_unit, stream_unit};
 
 /// One news article as read from its source, before cleaning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +161,9 @@ pub struct IngestOptions {
     /// Follow symbolic links while walking folders (loops are detected and reported).
     /// Default `true`.
     pub follow_links: bool,
+    /// A run's stop request: reading standard input or a JSONL file ends (without a
+    /// record for the line in progress) once it is set. Default none.
+    pub cancel: Option<crate::cancel::Cancel>,
 }
 
 impl Default for IngestOptions {
@@ -168,6 +171,7 @@ impl Default for IngestOptions {
         IngestOptions {
             max_article_bytes: 16 * 1024 * 1024,
             follow_links: true,
+            cancel: None,
         }
     }
 }
@@ -231,6 +235,19 @@ impl Unit {
             Unit::File { path, .. } => path.to_string_lossy().into_owned(),
             Unit::Stdin => "-".to_string(),
         }
+    }
+
+    /// Whether the unit holds any number of articles, read one line at a time
+    /// (standard input, a `.jsonl` file).
+    pub fn is_stream(&self) -> bool {
+        matches!(
+            self,
+            Unit::Stdin
+                | Unit::File {
+                    format: Format::Jsonl,
+                    ..
+                }
+        )
     }
 
     /// The path's real bytes when they are not valid UTF-8 (on Unix, the bytes of the

@@ -6,11 +6,14 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
 use super::decode::{check_not_empty, decode};
-use super::json::{read_json, read_jsonl};
+use super::json::{read_json, read_jsonl, JsonlItems};
 use super::{
     attach_raw_source, html, markdown, Article, Extracted, Failure, Format, IngestOptions, Unit,
 };
 use crate::error::{ArticleError, ErrorKind};
+
+/// What reading yields per article: the article, or why it could not be read.
+type Item = Result<Article, Failure>;
 
 /// Read one unit into articles. Never panics and never fails as a whole: each problem is
 /// a [`Failure`] in the result (one per file, line or array element), so one bad input
@@ -19,33 +22,72 @@ use crate::error::{ArticleError, ErrorKind};
 /// Whole-file formats (`.txt`, `.md`, `.html`, `.json`) check the file size before
 /// reading and fail with `too_large` above `max_article_bytes`; JSONL files and stdin are
 /// streamed line by line with the limit applied per line.
-pub fn read_unit(unit: &Unit, opts: &IngestOptions) -> Vec<Result<Article, Failure>> {
+pub fn read_unit(unit: &Unit, opts: &IngestOptions) -> Vec<Item> {
+    stream_unit(unit, opts).collect()
+}
+
+/// [`read_unit`] as it goes: standard input and JSONL files yield each article as its
+/// line is read (a run starts on the first lines of a pipe before the last arrive,
+/// and holds one line at a time); other formats are read whole, as one file is one
+/// article (or a bounded array of them).
+pub fn stream_unit<'a>(
+    unit: &'a Unit,
+    opts: &'a IngestOptions,
+) -> Box<dyn Iterator<Item = Item> + Send + 'a> {
     match unit {
-        Unit::Stdin => read_jsonl(io::stdin().lock(), "-", opts),
-        Unit::File { path, format } => {
+        // Not `stdin().lock()`: the lock may not move between threads, the run's
+        // reader does.
+        Unit::Stdin => Box::new(JsonlItems::new(BufReader::new(io::stdin()), "-", opts)),
+        Unit::File {
+            path,
+            format: Format::Jsonl,
+        } => {
             let source = unit.source();
-            // The parsers are third-party code fed arbitrary input: contain a bug in one
-            // of them to this file instead of losing the batch.
-            let mut items =
-                panic::catch_unwind(AssertUnwindSafe(|| read_file(path, *format, &source, opts)))
-                    .unwrap_or_else(|payload| {
-                        let what = payload
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| payload.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "unknown panic".to_string());
-                        vec![Err(Failure::new(
-                            source.clone(),
-                            ErrorKind::Internal,
-                            format!("the {format:?} reader panicked: {what}"),
-                        ))]
-                    });
-            if let Some(raw) = unit.raw_path() {
-                attach_raw_source(&mut items, &source, raw);
+            let items: Box<dyn Iterator<Item = _> + Send> = match open(path) {
+                Ok((file, _)) => Box::new(JsonlItems::new(
+                    BufReader::with_capacity(64 * 1024, file),
+                    &source,
+                    opts,
+                )),
+                Err(e) => Box::new(std::iter::once(Err(Failure::from_error(&source, e)))),
+            };
+            match unit.raw_path() {
+                Some(raw) => Box::new(items.map(move |item| {
+                    let mut one = [item];
+                    attach_raw_source(&mut one, &source, raw);
+                    let [item] = one;
+                    item
+                })),
+                None => items,
             }
-            items
         }
+        Unit::File { path, format } => Box::new(read_whole(unit, path, *format, opts).into_iter()),
     }
+}
+
+/// One file of a whole-file format, read whole.
+fn read_whole(unit: &Unit, path: &Path, format: Format, opts: &IngestOptions) -> Vec<Item> {
+    let source = unit.source();
+    // The parsers are third-party code fed arbitrary input: contain a bug in one of
+    // them to this file instead of losing the batch.
+    let mut items =
+        panic::catch_unwind(AssertUnwindSafe(|| read_file(path, format, &source, opts)))
+            .unwrap_or_else(|payload| {
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                vec![Err(Failure::new(
+                    source.clone(),
+                    ErrorKind::Internal,
+                    format!("the {format:?} reader panicked: {what}"),
+                ))]
+            });
+    if let Some(raw) = unit.raw_path() {
+        attach_raw_source(&mut items, &source, raw);
+    }
+    items
 }
 
 fn read_file(
@@ -55,12 +97,6 @@ fn read_file(
     opts: &IngestOptions,
 ) -> Vec<Result<Article, Failure>> {
     let fail = |e: ArticleError| vec![Err(Failure::from_error(source, e))];
-    if format == Format::Jsonl {
-        return match open(path) {
-            Ok((file, _)) => read_jsonl(BufReader::with_capacity(64 * 1024, file), source, opts),
-            Err(e) => fail(e),
-        };
-    }
     match read_bounded(path, opts.max_article_bytes) {
         Ok(bytes) => read_bytes(bytes, format, source, opts),
         Err(e) => fail(e),

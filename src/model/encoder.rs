@@ -11,8 +11,8 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
+use crate::cancel::Cancel;
 use crate::error::{ArticleError, Error, ErrorKind, Result};
-use crate::model::cancel::Cancel;
 use crate::model::files::{self, CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
 
 /// Row-major matrix of L2-normalised sentence embeddings.

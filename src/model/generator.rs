@@ -13,13 +13,13 @@ use std::time::Instant;
 
 use tokenizers::Tokenizer;
 
-use super::cancel::Cancel;
 use super::chat::{ChatMessage, ChatTemplate};
 use super::gguf::{load_error, GgufFile, ModelFacts};
 use super::gguf_tokenizer::load_tokenizer;
 use super::registry::{self, Family};
 use super::sampling::{apply_repetition_penalty, Sampler, Sampling};
 use super::transformer::{KvCache, Transformer, WeightFormat};
+use crate::cancel::Cancel;
 use crate::error::{ArticleError, Error, ErrorKind, Result};
 
 /// Bytes allowed for f32 weights when loading a float (HF safetensors) checkpoint:

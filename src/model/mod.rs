@@ -4,7 +4,6 @@
 //! benches; they exist only in the crate's own unit tests and with the `fixtures`
 //! feature (which `cargo test` and `cargo bench` turn on), not in a normal build.
 
-pub mod cancel;
 pub mod chat;
 pub mod encoder;
 pub mod files;
@@ -24,5 +23,4 @@ pub mod tiny;
 pub mod tiny_hf;
 pub mod transformer;
 
-pub use cancel::Cancel;
 pub use encoder::{BertEncoder, Embedder, Embeddings, EncoderOptions, Limits};

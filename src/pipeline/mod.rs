@@ -16,6 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::cancel::Cancel;
 use crate::config::{ClaimsMode, Config, SummaryMode};
 use crate::error::{ArticleError, ErrorKind, Result};
 use crate::extract::select::{sentence_info, SentenceInfo};
@@ -25,7 +26,7 @@ use crate::ground::{ground, review, GroundOptions, Review};
 use crate::ingest::{Article, Failure};
 use crate::model::encoder::{BertEncoder, EncoderOptions};
 use crate::model::registry::{EncoderSource, GeneratorSource};
-use crate::model::{Cancel, Embedder, Embeddings, Limits};
+use crate::model::{Embedder, Embeddings, Limits};
 use crate::output::manifest::ModelFile;
 use crate::output::record::ModelIds;
 use crate::output::{Record, SCHEMA_VERSION};

@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::cancel::Cancel;
 use crate::ingest::{self, Article, Failure, IngestOptions, Unit};
-use crate::model::Cancel;
 use crate::output::resume::{Plan, Position};
 use crate::output::Record;
 use crate::pipeline::{Engine, StageMs};
@@ -53,26 +53,27 @@ impl Feed<'_> {
         self.cancel.is_cancelled() || self.stop.load(Ordering::Relaxed)
     }
 
-    /// The steps of unit `u` (read now unless it is done as a whole).
-    fn read(&self, u: usize, unit: &Unit) -> Vec<Work> {
+    /// The steps of unit `u`, read as they are asked for (a JSONL stream one line at
+    /// a time), unless the unit is done as a whole.
+    fn read<'u>(&'u self, u: usize, unit: &'u Unit) -> Box<dyn Iterator<Item = Work> + Send + 'u> {
         if self.plan.unit_done(u) {
-            return vec![Work::Skip];
+            return Box::new(std::iter::once(Work::Skip));
         }
-        let t = Instant::now();
-        let items = ingest::read_unit(unit, self.ingest);
-        self.ingest_ns
-            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        let pos = |i: usize| (u + 1, i);
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| match item {
+        let mut items = ingest::stream_unit(unit, self.ingest).enumerate();
+        let pos = move |i: usize| (u + 1, i);
+        Box::new(std::iter::from_fn(move || {
+            let t = Instant::now();
+            let next = items.next();
+            self.ingest_ns
+                .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            let (i, item) = next?;
+            Some(match item {
                 Ok(a) if self.plan.is_done(&a.key(), &a.content_hash()) => Work::Skip,
                 Ok(a) => Work::Article(a, pos(i)),
                 Err(f) if self.plan.is_done(&f.key(), &f.content_hash()) => Work::Skip,
                 Err(f) => Work::Failed(f, pos(i)),
             })
-            .collect()
+        }))
     }
 
     /// Read, group and process everything, sending each step's outcome to `tx`.
@@ -82,9 +83,11 @@ impl Feed<'_> {
             .units
             .iter()
             .enumerate()
-            // Checked before each unit is read: a signal stops the feed at once.
+            // Checked before each unit and each article is read: a signal stops the
+            // feed at once.
             .take_while(|_| !self.stopped())
             .flat_map(|(u, unit)| self.read(u, unit))
+            .take_while(|_| !self.stopped())
             .enumerate();
         let mut items = items.peekable();
         let groups = std::iter::from_fn(move || {

@@ -37,7 +37,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Instant, SystemTime};
 
 use crate::error::{Error, Result};
-use crate::ingest::{self, Discovered, IngestOptions};
+use crate::ingest::{self, Discovered, IngestOptions, Unit};
 use crate::output::manifest::Counts;
 use crate::output::resume::reorder;
 use crate::output::writer::write_atomic;
@@ -141,7 +141,10 @@ impl<'e> Run<'e> {
         let started = SystemTime::now();
         let t0 = Instant::now();
         let cfg = engine.config();
-        let ingest = prepare::ingest_options(cfg);
+        let ingest = IngestOptions {
+            cancel: Some(engine.cancel().clone()),
+            ..prepare::ingest_options(cfg)
+        };
         let own_output = match &opts.output {
             Output::Dir(dir) => Some(dir.as_path()),
             Output::Stdout => None,
@@ -261,8 +264,16 @@ impl<'e> Run<'e> {
             plan: &plan,
             ingest: &ingest,
             pool: &pool,
-            // Workers take articles in groups decoded together.
-            group_size: engine.config().group_size(discovered.units.len(), threads),
+            // Workers take articles in groups decoded together. A JSONL unit holds any
+            // number of articles: then groups are sized as for a long run.
+            group_size: engine.config().group_size(
+                if discovered.units.iter().any(Unit::is_stream) {
+                    usize::MAX
+                } else {
+                    discovered.units.len()
+                },
+                threads,
+            ),
             cancel: engine.cancel(),
             stop: &stop,
             ingest_ns: &ingest_ns,

@@ -42,6 +42,8 @@ impl PartialEq for Cancel {
     }
 }
 
+impl Eq for Cancel {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
