@@ -165,10 +165,11 @@ fn default_max_sentences() -> usize {
     DEFAULT_MAX_SENTENCES
 }
 
-/// Default of [`Config::max_article_tokens`]: about 75,000 words of news prose (five
-/// times a long read), about a minute of encoding on two cores. Text whose every
-/// character is a token (1 MB of `#`, random punctuation) reaches it in a few
-/// hundred kilobytes and is refused at once instead of encoded for a quarter hour.
+/// Default of [`Config::max_article_tokens`]: about 70,000 words of news prose (five
+/// times a long read; 68,000 words of BBC stories took 87 s to encode on one core of a
+/// shared machine). Text whose every character is a token (1 MB of `#`, random
+/// punctuation) reaches it in a few hundred kilobytes and is refused at once instead of
+/// encoded for a quarter hour.
 pub const DEFAULT_MAX_ARTICLE_TOKENS: usize = 100_000;
 
 fn default_max_article_tokens() -> usize {
