@@ -455,7 +455,7 @@ impl Progress for Bar {
 }
 
 /// How long a stopped run may take to finish before it is ended outright.
-const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// On SIGINT or SIGTERM, stop the run: `cancel` makes the articles in progress be
 /// abandoned within about one encoder batch or decode step, what is finished is
@@ -482,13 +482,15 @@ fn stop_on_signals(cancel: Cancel, quiet: bool) -> Result<Arc<AtomicI32>> {
                      abandoned (signal again to quit at once)"
                 );
             }
-            // A read that blocks (standard input with nothing to say) cannot look at
-            // the flag: quit anyway. Lines are whole writes and the manifest already
-            // says `interrupted`, so nothing is left half-written.
+            // Two waits cannot look at the flag: a read blocked on a silent pipe, and
+            // one model pass over a long prompt (seconds on a busy machine). Quit
+            // anyway: lines are whole writes and the manifest already says
+            // `interrupted`, so nothing is left half-written.
             std::thread::spawn(move || {
                 std::thread::sleep(STOP_GRACE);
                 eprintln!(
-                    "brief: still busy {} s after the signal (blocked reading input?); quitting",
+                    "brief: still busy {} s after the signal (in one model pass, or blocked \
+                     reading input); quitting, finished records are kept",
                     STOP_GRACE.as_secs()
                 );
                 std::process::exit(128 + sig);
