@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::ingest::shard::{keep_share, Shard};
 use crate::ingest::{self, Article, Failure, IngestOptions, Unit};
 use crate::output::resume::{Plan, Position};
 use crate::output::Record;
@@ -45,6 +46,10 @@ pub(super) struct Feed<'a> {
     pub stop: &'a AtomicBool,
     /// Nanoseconds spent reading inputs.
     pub ingest_ns: &'a AtomicU64,
+    /// Only this shard's articles are processed.
+    pub shard: Option<Shard>,
+    /// Articles read and left to other shards.
+    pub out_of_shard: &'a AtomicU64,
 }
 
 impl Feed<'_> {
@@ -58,9 +63,13 @@ impl Feed<'_> {
             return vec![Work::Skip];
         }
         let t = Instant::now();
-        let items = ingest::read_unit(unit, self.ingest);
+        let mut items = ingest::read_unit(unit, self.ingest);
         self.ingest_ns
             .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        // Before numbering: positions must match those `prepare` gave kept records.
+        let others = keep_share(self.shard, &mut items);
+        self.out_of_shard
+            .fetch_add(others as u64, Ordering::Relaxed);
         let pos = |i: usize| (u + 1, i);
         items
             .into_iter()

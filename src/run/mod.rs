@@ -22,6 +22,7 @@
 
 mod drain;
 mod feed;
+pub mod merge;
 pub mod prepare;
 
 use std::collections::BTreeMap;
@@ -31,6 +32,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Instant, SystemTime};
 
 use crate::error::{Error, Result};
+use crate::ingest::shard::{keep_share, Shard};
 use crate::ingest::{self, Discovered, IngestOptions};
 use crate::output::manifest::Counts;
 use crate::output::resume::reorder;
@@ -89,6 +91,9 @@ pub struct RunOptions {
     /// in progress finish, everything finished is written, the manifest says
     /// `interrupted`.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Process only this shard's articles (`--shard K/N`, see
+    /// [`crate::ingest::shard`]); the others are read (for their ids) and left out.
+    pub shard: Option<Shard>,
 }
 
 /// What a finished run reports.
@@ -172,6 +177,8 @@ impl<'e> Run<'e> {
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect(),
+            shard: opts.shard,
+            merged: Vec::new(),
             config: cfg.clone(),
             config_hash: engine.config_hash().to_string(),
             interrupted: true,
@@ -240,6 +247,7 @@ impl<'e> Run<'e> {
         }
         let stop = AtomicBool::new(false);
         let ingest_ns = AtomicU64::new(0);
+        let out_of_shard_read = AtomicU64::new(0);
         let t_processing = Instant::now();
         let mut drain = Drain {
             writer: OrderedWriter::new(sink),
@@ -249,10 +257,11 @@ impl<'e> Run<'e> {
             stage_ms: Default::default(),
             progress,
         };
-        let walk_failures = discovered
-            .failures
-            .iter()
-            .map(|f| engine.failed(f.clone()))
+        let mut failures: Vec<_> = discovered.failures.iter().cloned().map(Err).collect();
+        let mut out_of_shard = keep_share(opts.shard, &mut failures);
+        let walk_failures = failures
+            .into_iter()
+            .filter_map(|f| f.err().map(|f| engine.failed(f)))
             .collect();
         drain.walk_failures(walk_failures)?;
 
@@ -267,6 +276,8 @@ impl<'e> Run<'e> {
             cancel: &cancel,
             stop: &stop,
             ingest_ns: &ingest_ns,
+            shard: opts.shard,
+            out_of_shard: &out_of_shard_read,
         };
         let (tx, rx) = mpsc::sync_channel(threads * 4);
         std::thread::scope(|scope| {
@@ -275,6 +286,7 @@ impl<'e> Run<'e> {
         })?;
 
         let interrupted = cancel.load(Ordering::Relaxed);
+        out_of_shard += out_of_shard_read.into_inner() as usize;
         let (appended, positions, mut stage_ms) = drain.finish(interrupted)?;
         if let Some(p) = progress {
             p.0.finish();
@@ -289,6 +301,7 @@ impl<'e> Run<'e> {
         let processing = t_processing.elapsed().as_secs_f64();
         stage_ms.insert("ingest".into(), ingest_ns.into_inner() / 1_000_000);
         manifest.interrupted = interrupted;
+        manifest.counts.out_of_shard = out_of_shard;
         manifest.docs_per_second = if processing > 0.0 {
             manifest.counts.done as f64 / processing
         } else {
