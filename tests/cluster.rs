@@ -328,6 +328,22 @@ fn a_shard_folder_resumes_and_refuses_another_share() {
     assert_eq!(read_manifest(&out).shard.unwrap().to_string(), "2/3");
 }
 
+/// `brief run - -o - --no-generate` over `feed` on stdin, with `extra`.
+fn extractive_stdin(models: &str, feed: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "-",
+        "-o",
+        "-",
+        "-q",
+        "--no-generate",
+        "--models",
+        models,
+    ];
+    args.extend_from_slice(extra);
+    brief(&args, Some(feed.as_bytes()))
+}
+
 #[test]
 fn shards_compose_with_stdin_and_stdout() {
     let tmp = tempfile::tempdir().unwrap();
@@ -336,18 +352,7 @@ fn shards_compose_with_stdin_and_stdout() {
         .map(|i| format!("{{\"id\": \"s{i}\", \"body\": \"Story {i} says {i}0 people came on Monday. They left.\"}}\n"))
         .collect();
     let go = |extra: &[&str]| {
-        let mut args = vec![
-            "run",
-            "-",
-            "-o",
-            "-",
-            "-q",
-            "--no-generate",
-            "--models",
-            &models,
-        ];
-        args.extend_from_slice(extra);
-        let o = brief(&args, Some(feed.as_bytes()));
+        let o = extractive_stdin(&models, &feed, extra);
         expect_exit(&o, 0);
         String::from_utf8(o.stdout).unwrap()
     };
@@ -432,18 +437,20 @@ fn merge_keeps_one_record_per_article_when_shards_overlap() {
     assert!(recs.iter().any(|r| r.source == source && r.error.is_none()));
 }
 
-#[test]
-fn merge_refuses_outputs_of_different_runs_naming_the_field() {
+/// A temporary folder with the tiny models, the built corpus, and its two extractive
+/// shards in `s-0` and `s-1`.
+fn two_extractive_shards() -> (tempfile::TempDir, String, PathBuf, Vec<PathBuf>) {
     let tmp = tempfile::tempdir().unwrap();
     let models = tiny_models(tmp.path());
     let input = corpus(tmp.path());
-    let a = shard_outputs(
-        tmp.path(),
-        &input,
-        "a",
-        2,
-        &["--no-generate", "--models", &models],
-    );
+    let opts = ["--no-generate", "--models", &models];
+    let parts = shard_outputs(tmp.path(), &input, "s", 2, &opts);
+    (tmp, models, input, parts)
+}
+
+#[test]
+fn merge_refuses_outputs_of_different_runs_naming_the_field() {
+    let (tmp, models, input, a) = two_extractive_shards();
     let b = shard_outputs(
         tmp.path(),
         &input,
@@ -485,16 +492,7 @@ fn merge_refuses_outputs_of_different_runs_naming_the_field() {
 
 #[test]
 fn merge_handles_damaged_and_foreign_folders() {
-    let tmp = tempfile::tempdir().unwrap();
-    let models = tiny_models(tmp.path());
-    let input = corpus(tmp.path());
-    let parts = shard_outputs(
-        tmp.path(),
-        &input,
-        "s",
-        2,
-        &["--no-generate", "--models", &models],
-    );
+    let (tmp, _models, input, parts) = two_extractive_shards();
     let results = parts[1].join("results.jsonl");
     let good = std::fs::read(&results).unwrap();
     // A torn last line: skipped with a warning.
@@ -761,19 +759,7 @@ fn spark_example_pipes_partitions_through_brief_like_a_single_run() {
         .iter()
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
-    let single = brief(
-        &[
-            "run",
-            "-",
-            "-o",
-            "-",
-            "-q",
-            "--no-generate",
-            "--models",
-            &models,
-        ],
-        Some(feed.as_bytes()),
-    );
+    let single = extractive_stdin(&models, &feed, &[]);
     expect_exit(&single, 0);
     let single = String::from_utf8(single.stdout).unwrap();
     let (a, b) = (by_id(&spark), by_id(&single));
