@@ -103,6 +103,30 @@ pub enum Error {
         /// Who holds it, as the lock file says (`pid N`).
         holder: String,
     },
+    /// An output folder made by a run over another share of the articles.
+    #[error("{} holds the output of {found}, and this run is {wanted}: give each shard its own -o folder, or pass --force to replace it", dir.display())]
+    ShardMismatch {
+        /// The output folder.
+        dir: PathBuf,
+        /// What its manifest says (`--shard 0/4`, or a run over all articles).
+        found: String,
+        /// What this run is.
+        wanted: String,
+    },
+    /// Outputs that `brief merge` cannot join: their manifests differ in `field`.
+    #[error("cannot merge {} and {}: they differ in {field} ({left} vs {right}); merge only shards of one run (same inputs, options and models)", a.display(), b.display())]
+    MergeMismatch {
+        /// The first output folder.
+        a: PathBuf,
+        /// The one that differs from it.
+        b: PathBuf,
+        /// The manifest field, e.g. `config.select.max_words` or `models.generator`.
+        field: String,
+        /// Its value in `a`.
+        left: String,
+        /// Its value in `b`.
+        right: String,
+    },
     /// A single article failed; only surfaces as fatal when there is no run to record it in.
     #[error(transparent)]
     Article(#[from] ArticleError),

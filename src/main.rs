@@ -42,6 +42,22 @@ enum Command {
     /// Write one self-contained HTML page (works offline) to read a run: overview,
     /// article list, and each article with its claims' evidence highlighted.
     Report(ReportArgs),
+    /// Join the output folders of shard runs (`run --shard K/N`) into one, in the
+    /// order a single run writes, one record per article.
+    Merge(MergeArgs),
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// Output folders of `brief run` (the shards of one run).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// The folder to write results.jsonl and manifest.json to.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Print nothing on stderr.
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -95,8 +111,16 @@ struct RunArgs {
     /// OUT/results.jsonl with the same content and options.
     #[arg(long)]
     force: bool,
+    /// Process only shard K of N (0 <= K < N; chosen by a hash of each article's id,
+    /// so every article is in exactly one shard); join the outputs with `brief merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<brief::ingest::shard::Shard>,
     #[command(flatten)]
     pipeline: PipelineArgs,
+}
+
+fn parse_shard(s: &str) -> std::result::Result<brief::ingest::shard::Shard, String> {
+    s.parse()
 }
 
 #[derive(Args)]
@@ -246,6 +270,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval(args).map(|()| ExitCode::SUCCESS),
         Command::Bench(args) => bench(args).map(|()| ExitCode::SUCCESS),
         Command::Report(args) => report_page(args).map(|()| ExitCode::SUCCESS),
+        Command::Merge(args) => merge(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -366,6 +391,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         output: output.clone(),
         progress: (!args.quiet).then(Bar::reporter),
         force: args.force,
+        shard: args.shard,
     };
     let run = Run::prepare(&engine, &opts)?;
     if !args.quiet {
@@ -380,10 +406,16 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             Output::Dir(d) => format!(" → {}", d.join("results.jsonl").display()),
             Output::Stdout => String::new(),
         };
-        let skipped = match m.counts.skipped {
+        let mut skipped = match m.counts.skipped {
             0 => String::new(),
             n => format!(", {n} already done"),
         };
+        if let Some(shard) = m.shard {
+            let others = m.counts.out_of_shard;
+            skipped.push_str(&format!(
+                "; shard {shard}, {others} read and left to other shards"
+            ));
+        }
         eprintln!(
             "brief: {} articles ({} ok, {} failed{skipped}) in {:.1}s, {:.2} articles/s on {} threads{dest}",
             m.counts.articles,
@@ -498,6 +530,28 @@ fn stop_on_signals(cancel: Cancel, quiet: bool) -> Result<Arc<AtomicI32>> {
         }
     });
     Ok(received)
+}
+
+fn merge(args: MergeArgs) -> Result<()> {
+    let report = brief::run::merge::merge(&brief::run::merge::MergeOptions {
+        inputs: args.inputs,
+        output: args.output.clone(),
+    })?;
+    if !args.quiet {
+        for w in &report.warnings {
+            eprintln!("brief: warning: {w}");
+        }
+        let c = &report.manifest.counts;
+        eprintln!(
+            "brief: merged {} folders: {} articles ({} ok, {} failed) → {}",
+            report.manifest.merged.len(),
+            c.articles,
+            c.ok,
+            c.failed,
+            args.output.join("results.jsonl").display()
+        );
+    }
+    Ok(())
 }
 
 fn report_page(args: ReportArgs) -> Result<()> {

@@ -9,7 +9,8 @@
 //! Submodules, one job each: `discover` (walk the inputs), `read` (size limit, read,
 //! dispatch by format), `decode` (bytes to text), `markdown`, `html`, `nesting` (HTML
 //! depth guard), `json` (JSON and JSONL), `record` (JSON field names to [`Article`]),
-//! `sink` (plain-text builder).
+//! `sink` (plain-text builder), `shard` (which articles a `--shard K/N` run takes),
+//! `order` (a record's place in the input order, from its source).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -22,12 +23,15 @@ mod html;
 mod json;
 mod markdown;
 mod nesting;
+mod order;
 mod read;
 mod record;
+pub mod shard;
 mod sink;
 
 pub use discover::{discover, discover_excluding};
 pub use json::{read_jsonl, JsonlItems};
+pub use order::{input_order, InputOrder};
 pub use read::{read_bytes, read_unit, stream_unit};
 
 /// One news article as read from its source, before cleaning.

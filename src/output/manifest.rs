@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::ingest::shard::Shard;
 use crate::output::resume::Stale;
 
 /// A model file used by the run.
@@ -55,6 +56,11 @@ pub struct Counts {
     /// with a brief `manifest.json`), not read. Absent when zero.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub skipped_output_folders: usize,
+    /// Articles read by a `--shard K/N` run and left to the other shards (no record
+    /// here). Only what this run read: a resumed shard run that reads no file again
+    /// counts 0. Absent when zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub out_of_shard: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -79,6 +85,26 @@ impl Counts {
     }
 }
 
+/// One output folder merged by `brief merge`, as its manifest described it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergedPart {
+    /// The folder, as given to `brief merge`.
+    pub output: String,
+    /// Its shard (absent for a run over all articles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// When it started, RFC 3339 UTC.
+    pub started: String,
+    /// Records in its results file.
+    pub records: usize,
+    /// Of those, the records the merged file took (the others lost to a duplicate).
+    pub used: usize,
+    /// Its wall time, seconds.
+    pub wall_seconds: f64,
+    /// Its article-processing time, seconds.
+    pub processing_seconds: f64,
+}
+
 /// The manifest document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -90,6 +116,13 @@ pub struct Manifest {
     pub started: String,
     /// Inputs as given.
     pub inputs: Vec<String>,
+    /// The share of the articles this run took (`--shard K/N`); absent for a run over
+    /// all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// Written by `brief merge`: the shard outputs merged, in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<MergedPart>,
     /// Effective configuration.
     pub config: Config,
     /// BLAKE3 of the options that change output, the models and the schema version;

@@ -100,6 +100,31 @@ struct KindOnly {
     kind: ErrorKind,
 }
 
+/// The resume facts of one record line (`bytes` without its newline) found at
+/// `offset` with length `len` (newline included); `None` when it is not a record.
+pub fn parse_line(bytes: &[u8], offset: u64, len: u64) -> Option<Line> {
+    let k = serde_json::from_slice::<Key>(bytes).ok()?;
+    Some(Line {
+        source: crate::ingest::source_key(&k.source, k.source_bytes.as_deref()),
+        content_hash: k.content_hash,
+        config_hash: k.config_hash,
+        status: k.status,
+        kind: k.error.map(|e| e.kind),
+        offset,
+        len,
+    })
+}
+
+/// Refuse a `results.jsonl` at `path` that brief did not write ([`Error::Foreign`]);
+/// a missing file is fine. Reads only its first line.
+pub fn refuse_foreign(path: &Path) -> Result<()> {
+    match File::open(path) {
+        Ok(f) => check_ours(&f, path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
 /// Read the results file at `path` (a missing file is an empty one). A last line
 /// without its newline, or one that does not parse as a record, is what a crash
 /// leaves: the file is truncated before it (and synced) so that appending continues
@@ -142,22 +167,14 @@ pub fn scan(path: &Path) -> Result<Scan> {
             bad_tail.get_or_insert(offset);
             break;
         }
-        match serde_json::from_slice::<Key>(&buf[..buf.len() - 1]) {
-            Ok(k) => {
+        match parse_line(&buf[..buf.len() - 1], offset, n) {
+            Some(line) => {
                 if bad_tail.take().is_some() {
                     scan.unparsable += 1;
                 }
-                scan.lines.push(Line {
-                    source: crate::ingest::source_key(&k.source, k.source_bytes.as_deref()),
-                    content_hash: k.content_hash,
-                    config_hash: k.config_hash,
-                    status: k.status,
-                    kind: k.error.map(|e| e.kind),
-                    offset,
-                    len: n,
-                });
+                scan.lines.push(line);
             }
-            Err(_) => {
+            None => {
                 if bad_tail.replace(offset).is_some() {
                     scan.unparsable += 1;
                 }
@@ -203,28 +220,47 @@ fn check_ours(file: &File, path: &Path) -> Result<()> {
 /// current content, in the order given, atomically (temporary file, fsync, rename,
 /// fsync of the folder). Returns the offset of each kept range in the new file.
 pub fn rewrite(path: &Path, keep: &[(u64, u64)]) -> Result<Vec<u64>> {
+    let ranges: Vec<(usize, u64, u64)> = keep.iter().map(|&(o, l)| (0, o, l)).collect();
+    write_ranges(path, &[path], &ranges)
+}
+
+/// Write the file at `path`, atomically as [`rewrite`] does, from byte ranges
+/// `(source, offset, length)` of the files `sources`, in the order given. Returns the
+/// offset of each range in the new file.
+pub fn write_ranges(
+    path: &Path,
+    sources: &[&Path],
+    ranges: &[(usize, u64, u64)],
+) -> Result<Vec<u64>> {
     let dir = folder_of(path);
     let mut tmp = NamedTempFile::with_prefix_in(".brief-", &dir).map_err(|e| Error::io(&dir, e))?;
-    let mut offsets = Vec::with_capacity(keep.len());
-    if !keep.is_empty() {
-        let mut old = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut offsets = Vec::with_capacity(ranges.len());
+    if !ranges.is_empty() {
+        let mut open: Vec<Option<File>> = sources.iter().map(|_| None).collect();
         let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
         let mut at = 0u64;
         let mut buf = Vec::new();
-        for &(offset, len) in keep {
+        for &(src, offset, len) in ranges {
+            let from = sources.get(src).copied().ok_or_else(|| {
+                Error::Internal(format!("byte range of source {src} of {}", sources.len()))
+            })?;
+            let old = match &mut open[src] {
+                Some(f) => f,
+                slot => slot.insert(File::open(from).map_err(|e| Error::io(from, e))?),
+            };
             old.seek(SeekFrom::Start(offset))
-                .map_err(|e| Error::io(path, e))?;
+                .map_err(|e| Error::io(from, e))?;
             buf.clear();
-            let got = (&mut old)
+            let got = old
                 .take(len)
                 .read_to_end(&mut buf)
-                .map_err(|e| Error::io(path, e))?;
+                .map_err(|e| Error::io(from, e))?;
             if got as u64 != len {
                 return Err(Error::io(
-                    path,
+                    from,
                     std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
-                        "the results file shrank while it was being rewritten",
+                        "the results file shrank while it was being copied",
                     ),
                 ));
             }

@@ -67,6 +67,16 @@ impl Stale {
     }
 }
 
+impl std::ops::AddAssign for Stale {
+    fn add_assign(&mut self, o: Stale) {
+        self.config += o.config;
+        self.changed += o.changed;
+        self.retried += o.retried;
+        self.gone += o.gone;
+        self.duplicate += o.duplicate;
+    }
+}
+
 /// Which earlier records a run keeps and which articles it skips.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {

@@ -13,6 +13,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::cancel::Cancel;
+use crate::ingest::shard::{owns, Shard};
 use crate::ingest::{self, Article, Failure, IngestOptions, Unit};
 use crate::output::resume::{Plan, Position};
 use crate::output::Record;
@@ -46,6 +47,10 @@ pub(super) struct Feed<'a> {
     pub stop: &'a AtomicBool,
     /// Nanoseconds spent reading inputs.
     pub ingest_ns: &'a AtomicU64,
+    /// Only this shard's articles are processed.
+    pub shard: Option<Shard>,
+    /// Articles read and left to other shards.
+    pub out_of_shard: &'a AtomicU64,
 }
 
 impl Feed<'_> {
@@ -59,7 +64,17 @@ impl Feed<'_> {
         if self.plan.unit_done(u) {
             return Box::new(std::iter::once(Work::Skip));
         }
-        let mut items = ingest::stream_unit(unit, self.ingest).enumerate();
+        // Other shards' articles go before numbering: positions must match those
+        // `prepare` gave kept records.
+        let mut items = ingest::stream_unit(unit, self.ingest)
+            .filter(|item| {
+                let mine = owns(self.shard, item);
+                if !mine {
+                    self.out_of_shard.fetch_add(1, Ordering::Relaxed);
+                }
+                mine
+            })
+            .enumerate();
         let pos = move |i: usize| (u + 1, i);
         Box::new(std::iter::from_fn(move || {
             let t = Instant::now();

@@ -28,6 +28,7 @@
 
 mod drain;
 mod feed;
+pub mod merge;
 pub mod prepare;
 
 use std::collections::BTreeMap;
@@ -37,6 +38,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Instant, SystemTime};
 
 use crate::error::{Error, Result};
+use crate::ingest::shard::{keep_share, Shard};
 use crate::ingest::{self, Discovered, IngestOptions, Unit};
 use crate::output::manifest::Counts;
 use crate::output::resume::reorder;
@@ -91,6 +93,9 @@ pub struct RunOptions {
     /// Process every article again, ignoring the records of earlier runs (the old
     /// results file is replaced atomically by a fresh one).
     pub force: bool,
+    /// Process only this shard's articles (`--shard K/N`, see
+    /// [`crate::ingest::shard`]); the others are read (for their ids) and left out.
+    pub shard: Option<Shard>,
 }
 
 /// What a finished run reports.
@@ -176,6 +181,8 @@ impl<'e> Run<'e> {
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect(),
+            shard: opts.shard,
+            merged: Vec::new(),
             config: cfg.clone(),
             config_hash: engine.config_hash().to_string(),
             interrupted: true,
@@ -242,6 +249,7 @@ impl<'e> Run<'e> {
         }
         let stop = AtomicBool::new(false);
         let ingest_ns = AtomicU64::new(0);
+        let out_of_shard_read = AtomicU64::new(0);
         let t_processing = Instant::now();
         let mut drain = Drain {
             writer: OrderedWriter::new(sink),
@@ -251,10 +259,11 @@ impl<'e> Run<'e> {
             stage_ms: Default::default(),
             progress,
         };
-        let walk_failures = discovered
-            .failures
-            .iter()
-            .map(|f| engine.failed(f.clone()))
+        let mut failures: Vec<_> = discovered.failures.iter().cloned().map(Err).collect();
+        let mut out_of_shard = keep_share(opts.shard, &mut failures);
+        let walk_failures = failures
+            .into_iter()
+            .filter_map(|f| f.err().map(|f| engine.failed(f)))
             .collect();
         drain.walk_failures(walk_failures)?;
 
@@ -277,6 +286,8 @@ impl<'e> Run<'e> {
             cancel: engine.cancel(),
             stop: &stop,
             ingest_ns: &ingest_ns,
+            shard: opts.shard,
+            out_of_shard: &out_of_shard_read,
         };
         let (tx, rx) = mpsc::sync_channel(threads * 4);
         std::thread::scope(|scope| {
@@ -285,6 +296,7 @@ impl<'e> Run<'e> {
         })?;
 
         let interrupted = engine.cancel().is_cancelled();
+        out_of_shard += out_of_shard_read.into_inner() as usize;
         let (appended, positions, mut stage_ms) = drain.finish(interrupted)?;
         if let Some(p) = progress {
             p.0.finish();
@@ -299,6 +311,7 @@ impl<'e> Run<'e> {
         let processing = t_processing.elapsed().as_secs_f64();
         stage_ms.insert("ingest".into(), ingest_ns.into_inner() / 1_000_000);
         manifest.interrupted = interrupted;
+        manifest.counts.out_of_shard = out_of_shard;
         manifest.docs_per_second = if processing > 0.0 {
             manifest.counts.done as f64 / processing
         } else {

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::ingest::shard::{owns, Shard};
 use crate::ingest::{self, Discovered, IngestOptions, Unit};
 use crate::output::results::{self, Line};
 use crate::output::resume::{Plan, UnitKeys};
@@ -121,6 +122,9 @@ pub(super) fn prepare_output(
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let path = dir.join("results.jsonl");
+    if !opts.force {
+        check_shard(dir, opts.shard)?;
+    }
     if opts.force {
         if path.exists() {
             results::rewrite(&path, &[])?;
@@ -141,7 +145,7 @@ pub(super) fn prepare_output(
         ));
     }
     let plan = if Plan::worth_checking(&scan.lines, config_hash) {
-        let keys = unit_keys(&discovered.units, ingest_opts, pool);
+        let keys = unit_keys(&discovered.units, ingest_opts, opts.shard, pool);
         Plan::make(&scan.lines, config_hash, &keys)
     } else {
         Plan::make(&scan.lines, config_hash, &[])
@@ -176,16 +180,55 @@ pub(super) fn prepare_output(
     })
 }
 
-/// Read every unit (in parallel) for the sources and content hashes of its articles.
-fn unit_keys(units: &[Unit], opts: &IngestOptions, pool: &rayon::ThreadPool) -> Vec<UnitKeys> {
+/// Refuse to resume in `dir` when its manifest says it holds another share of the
+/// articles than `shard` (another `K/N`, or a whole run where this is a shard, or the
+/// reverse): resuming would drop every record that is not this run's, silently.
+fn check_shard(dir: &std::path::Path, shard: Option<Shard>) -> Result<()> {
+    let Ok(text) = std::fs::read(dir.join("manifest.json")) else {
+        return Ok(());
+    };
+    #[derive(serde::Deserialize)]
+    struct Head {
+        config_hash: String,
+        #[serde(default)]
+        shard: Option<Shard>,
+    }
+    // A manifest that does not parse is not one of ours; `results.jsonl` is checked
+    // on its own.
+    match serde_json::from_slice::<Head>(&text) {
+        Ok(head) if head.shard != shard && !head.config_hash.is_empty() => {
+            let say = |s: Option<Shard>| {
+                s.map_or("a run over all articles (no --shard)".to_string(), |s| {
+                    format!("--shard {s}")
+                })
+            };
+            Err(Error::ShardMismatch {
+                dir: dir.to_path_buf(),
+                found: say(head.shard),
+                wanted: say(shard),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Read every unit (in parallel) for the sources and content hashes of its articles
+/// (those of `shard`, when there is one).
+fn unit_keys(
+    units: &[Unit],
+    opts: &IngestOptions,
+    shard: Option<Shard>,
+    pool: &rayon::ThreadPool,
+) -> Vec<UnitKeys> {
     pool.install(|| {
         units
             .par_iter()
             .map(|unit| match unit {
                 Unit::Stdin => None,
+                // Streamed: of a big JSONL file only the keys are held.
                 Unit::File { .. } => Some(
-                    ingest::read_unit(unit, opts)
-                        .into_iter()
+                    ingest::stream_unit(unit, opts)
+                        .filter(|item| owns(shard, item))
                         .map(|item| match item {
                             Ok(a) => (a.key(), a.content_hash()),
                             Err(f) => (f.key(), f.content_hash()),
