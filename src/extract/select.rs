@@ -161,7 +161,94 @@ fn cover_headline(
     chosen
 }
 
-/// [`select`] for articles of up to [`EXACT_SENTENCES`]: every pair compared.
+/// The greedy MMR state both rankings share: relevance, what is chosen, each
+/// sentence's highest similarity to it, the sections covered and the words spent.
+struct Mmr<'a> {
+    info: &'a [SentenceInfo],
+    cfg: &'a SelectConfig,
+    rel: Vec<f32>,
+    /// Sub-headings split long pieces into sections; a summary should cover them, so
+    /// a section already represented counts as partly redundant.
+    section: Vec<usize>,
+    covered: Vec<bool>,
+    /// Max similarity of each candidate to the chosen set, updated as sentences are
+    /// taken.
+    max_sim: Vec<f32>,
+    chosen: Vec<usize>,
+    is_chosen: Vec<bool>,
+    words: usize,
+}
+
+impl<'a> Mmr<'a> {
+    fn new(
+        emb: &Embeddings,
+        title: Option<&[f32]>,
+        info: &'a [SentenceInfo],
+        cfg: &'a SelectConfig,
+        k: usize,
+    ) -> Self {
+        let n = emb.len().min(info.len());
+        let section = sections(&info[..n]);
+        Mmr {
+            info,
+            cfg,
+            rel: relevance(emb, title, info, cfg),
+            covered: vec![false; section.last().map_or(0, |s| s + 1)],
+            section,
+            max_sim: vec![0f32; n],
+            chosen: Vec::with_capacity(k.min(n)),
+            is_chosen: vec![false; n],
+            words: 0,
+        }
+    }
+
+    /// Sentences ranked.
+    fn len(&self) -> usize {
+        self.max_sim.len()
+    }
+
+    /// Whether sentence `i` can be picked at all.
+    fn candidate(&self, i: usize) -> bool {
+        !self.is_chosen[i] && !self.info[i].heading
+    }
+
+    /// The MMR score of sentence `i` against what is chosen now.
+    fn score(&self, i: usize) -> f32 {
+        let redundancy = if self.chosen.is_empty() {
+            0.0
+        } else {
+            self.max_sim[i]
+                + SECTION_REDUNDANCY * f32::from(u8::from(self.covered[self.section[i]]))
+        };
+        self.cfg.mmr_lambda * self.rel[i] - (1.0 - self.cfg.mmr_lambda) * redundancy
+    }
+
+    /// Take sentence `i`, updating the similarities of the sentences in `near`; false
+    /// (nothing taken) when it would overrun the word budget.
+    fn take(&mut self, i: usize, emb: &Embeddings, near: std::ops::Range<usize>) -> bool {
+        let max_words = self.cfg.max_words;
+        if max_words > 0 && !self.chosen.is_empty() && self.words + self.info[i].words > max_words {
+            return false;
+        }
+        self.words += self.info[i].words;
+        self.chosen.push(i);
+        self.is_chosen[i] = true;
+        self.covered[self.section[i]] = true;
+        for j in near {
+            self.max_sim[j] = self.max_sim[j].max(emb.dot(i, j));
+        }
+        true
+    }
+
+    /// The chosen sentences in document order.
+    fn finish(self) -> Vec<usize> {
+        let mut chosen = self.chosen;
+        chosen.sort_unstable();
+        chosen
+    }
+}
+
+/// [`select`] for articles of up to [`EXACT_SENTENCES`]: every pair compared, O(n·k).
 fn select_exact(
     emb: &Embeddings,
     title: Option<&[f32]>,
@@ -169,46 +256,22 @@ fn select_exact(
     cfg: &SelectConfig,
     k: usize,
 ) -> Vec<usize> {
-    let n = emb.len().min(info.len());
-    let rel = relevance(emb, title, info, cfg);
-
-    let mut chosen: Vec<usize> = Vec::with_capacity(k);
-    let mut words = 0usize;
-    // max similarity of each candidate to the chosen set, updated incrementally: O(n·k).
-    let mut max_sim = vec![0f32; n];
-    // Sub-headings split long pieces into sections; a summary should cover them, so a
-    // section already represented counts as partly redundant.
-    let section = sections(&info[..n]);
-    let mut covered = vec![false; section.last().map_or(0, |s| s + 1)];
-    while chosen.len() < k {
+    let mut mmr = Mmr::new(emb, title, info, cfg, k);
+    let n = mmr.len();
+    while mmr.chosen.len() < k {
         let mut best: Option<(usize, f32)> = None;
-        for i in 0..n {
-            if chosen.contains(&i) || info[i].heading {
-                continue;
-            }
-            let redundancy = if chosen.is_empty() {
-                0.0
-            } else {
-                max_sim[i] + SECTION_REDUNDANCY * f32::from(u8::from(covered[section[i]]))
-            };
-            let s = cfg.mmr_lambda * rel[i] - (1.0 - cfg.mmr_lambda) * redundancy;
+        for i in (0..n).filter(|&i| mmr.candidate(i)) {
+            let s = mmr.score(i);
             if best.is_none_or(|(_, b)| s > b) {
                 best = Some((i, s));
             }
         }
         let Some((i, _)) = best else { break };
-        if cfg.max_words > 0 && !chosen.is_empty() && words + info[i].words > cfg.max_words {
+        if !mmr.take(i, emb, 0..n) {
             break;
         }
-        words += info[i].words;
-        chosen.push(i);
-        covered[section[i]] = true;
-        for (j, m) in max_sim.iter_mut().enumerate() {
-            *m = m.max(emb.dot(i, j));
-        }
     }
-    chosen.sort_unstable();
-    chosen
+    mmr.finish()
 }
 
 /// Articles with up to this many sentences are ranked exactly (every pair of sentences
@@ -265,52 +328,30 @@ fn select_windowed(
     cfg: &SelectConfig,
     k: usize,
 ) -> Vec<usize> {
-    let n = emb.len().min(info.len());
-    let rel = relevance(emb, title, info, cfg);
-    let section = sections(&info[..n]);
-    let mut covered = vec![false; section.last().map_or(0, |s| s + 1)];
-    let mut max_sim = vec![0f32; n];
-    let mut chosen: Vec<usize> = Vec::with_capacity(k.min(n));
-    let mut is_chosen = vec![false; n];
-    let mut words = 0usize;
-    let score = |i: usize, max_sim: &[f32], covered: &[bool], any: bool| {
-        let redundancy = if any {
-            max_sim[i] + SECTION_REDUNDANCY * f32::from(u8::from(covered[section[i]]))
-        } else {
-            0.0
-        };
-        cfg.mmr_lambda * rel[i] - (1.0 - cfg.mmr_lambda) * redundancy
-    };
+    let mut mmr = Mmr::new(emb, title, info, cfg, k);
+    let n = mmr.len();
     let mut queue: std::collections::BinaryHeap<Candidate> = (0..n)
-        .filter(|&i| !info[i].heading)
-        .map(|i| Candidate(score(i, &max_sim, &covered, false), i))
+        .filter(|&i| mmr.candidate(i))
+        .map(|i| Candidate(mmr.score(i), i))
         .collect();
-    while chosen.len() < k {
+    while mmr.chosen.len() < k {
         let Some(Candidate(stale, i)) = queue.pop() else {
             break;
         };
-        if is_chosen[i] {
+        if !mmr.candidate(i) {
             continue;
         }
-        let now = score(i, &max_sim, &covered, !chosen.is_empty());
+        let now = mmr.score(i);
         if now < stale {
             // Its score fell since it was queued: queue it again at its current one.
             queue.push(Candidate(now, i));
             continue;
         }
-        if cfg.max_words > 0 && !chosen.is_empty() && words + info[i].words > cfg.max_words {
+        if !mmr.take(i, emb, window(i, n)) {
             break;
         }
-        words += info[i].words;
-        chosen.push(i);
-        is_chosen[i] = true;
-        covered[section[i]] = true;
-        for j in window(i, n) {
-            max_sim[j] = max_sim[j].max(emb.dot(i, j));
-        }
     }
-    chosen.sort_unstable();
-    chosen
+    mmr.finish()
 }
 
 /// Extra redundancy of a sentence whose section (between sub-headings) is already in

@@ -162,8 +162,7 @@ fn echoes_instruction(statement: &str) -> bool {
     if tokens.len() < 2 {
         return false;
     }
-    let shared = tokens.iter().filter(|t| INSTRUCTION.contains(t)).count();
-    shared as f32 / tokens.len() as f32 > ECHO_OVERLAP
+    crate::text::tokens::share_in(&tokens, &INSTRUCTION) > ECHO_OVERLAP
 }
 
 /// A generated claim with its verdict: the evidence is the supporting sentences'

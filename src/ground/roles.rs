@@ -52,23 +52,22 @@ const REACH: usize = 12;
 /// Why `statement` swaps the roles of its `evidence` sentence, if it does.
 pub fn swapped(statement: &str, evidence: &str) -> Option<String> {
     let words = plain_words(statement);
+    let (st_names, ev_names) = (entities(statement), entities(evidence));
     // The subject: a name among the statement's first words ("The race director X").
-    let subject = entities(statement).into_iter().find(|e| {
+    let subject = st_names.iter().find(|e| {
         let first = plain_words(e);
         first
             .first()
             .and_then(|f| words.iter().position(|w| w == f))
             .is_some_and(|at| at < 4)
     })?;
-    let after = words
-        .iter()
-        .position(|w| Some(w) == plain_words(&subject).last())?
-        + 1;
+    let subject_last = plain_words(subject).pop()?;
+    let after = words.iter().position(|w| *w == subject_last)? + 1;
     let ev = plain_words(evidence);
     // Words of names on either side: an action is what someone does, not a name.
-    let name_words: Vec<String> = entities(statement)
+    let name_words: Vec<String> = st_names
         .iter()
-        .chain(&entities(evidence))
+        .chain(&ev_names)
         .flat_map(|e| plain_words(e))
         .collect();
     // The action: the first two consecutive statement words after the subject that
@@ -89,8 +88,8 @@ pub fn swapped(statement: &str, evidence: &str) -> Option<String> {
         .collect();
     // The evidence's name nearest before the action, within reach.
     let mut actor: Option<(usize, String)> = None;
-    for name in entities(evidence) {
-        let nw = plain_words(&name);
+    for name in &ev_names {
+        let nw = plain_words(name);
         let Some(last) = nw.last() else { continue };
         for (i, w) in ev.iter().enumerate().take(action_at) {
             if w == last && action_at - i <= REACH && actor.as_ref().is_none_or(|(j, _)| i > *j) {

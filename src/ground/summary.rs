@@ -7,7 +7,7 @@
 //! of a news brief and name at least one of the lead's main actors.
 
 use crate::extract::features::entities;
-use crate::text::tokens::tokenize;
+use crate::text::tokens::{share_in, tokenize};
 
 use super::Verdict;
 
@@ -139,11 +139,7 @@ fn repeats(a: &str, b: &str) -> bool {
     } else {
         (&tb, &ta)
     };
-    if short.is_empty() {
-        return true;
-    }
-    let shared = short.iter().filter(|t| long.contains(t)).count();
-    shared as f32 / short.len() as f32 > REPEAT_OVERLAP
+    short.is_empty() || share_in(short, long) > REPEAT_OVERLAP
 }
 
 /// The names in the lead sentence and the headline: who or what the news is about.

@@ -279,17 +279,15 @@ fn lossless_source(source: &str, lossy: &str, raw: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// Give the items read from a path that is not UTF-8 (`lossy` is its lossy text, `raw`
-/// its bytes) their lossless source as `source_bytes`, and failures an id from those
+/// Give an item read from a path that is not UTF-8 (`lossy` is its lossy text, `raw`
+/// its bytes) its lossless source as `source_bytes`, and a failure an id from those
 /// bytes (their lossy sources may be equal).
-pub(crate) fn attach_raw_source(items: &mut [Result<Article, Failure>], lossy: &str, raw: &[u8]) {
-    for item in items {
-        match item {
-            Ok(a) => {
-                a.source_bytes = Some(base64_of(&lossless_source(&a.source, lossy, raw)));
-            }
-            Err(f) => f.attach_raw_source(lossy, raw),
+pub(crate) fn attach_raw_source(item: &mut Result<Article, Failure>, lossy: &str, raw: &[u8]) {
+    match item {
+        Ok(a) => {
+            a.source_bytes = Some(base64_of(&lossless_source(&a.source, lossy, raw)));
         }
+        Err(f) => f.attach_raw_source(lossy, raw),
     }
 }
 

@@ -52,10 +52,8 @@ pub fn stream_unit<'a>(
                 Err(e) => Box::new(std::iter::once(Err(Failure::from_error(&source, e)))),
             };
             match unit.raw_path() {
-                Some(raw) => Box::new(items.map(move |item| {
-                    let mut one = [item];
-                    attach_raw_source(&mut one, &source, raw);
-                    let [item] = one;
+                Some(raw) => Box::new(items.map(move |mut item| {
+                    attach_raw_source(&mut item, &source, raw);
                     item
                 })),
                 None => items,
@@ -85,7 +83,9 @@ fn read_whole(unit: &Unit, path: &Path, format: Format, opts: &IngestOptions) ->
                 ))]
             });
     if let Some(raw) = unit.raw_path() {
-        attach_raw_source(&mut items, &source, raw);
+        for item in &mut items {
+            attach_raw_source(item, &source, raw);
+        }
     }
     items
 }

@@ -11,6 +11,15 @@ pub fn tokenize(text: &str) -> Vec<String> {
     words(&lower).map(stem_token).collect()
 }
 
+/// The share of `part`'s tokens that occur among `whole`'s (0 for no tokens): how
+/// much of one text another one repeats.
+pub fn share_in(part: &[String], whole: &[String]) -> f32 {
+    if part.is_empty() {
+        return 0.0;
+    }
+    part.iter().filter(|t| whole.contains(t)).count() as f32 / part.len() as f32
+}
+
 /// Maximal runs of `[a-z0-9]` in already lowercased text.
 pub(crate) fn words(lower: &str) -> impl Iterator<Item = &str> {
     lower
