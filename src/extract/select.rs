@@ -46,6 +46,14 @@ const DANGLING_OPENERS: &[&str] = &[
     "such",
 ];
 
+/// Verbs after which an opening "There" is existential ("There are…", "There has
+/// been…", "There may be…").
+const EXISTENTIAL_VERBS: &[&str] = &[
+    "is", "are", "was", "were", "has", "have", "had", "will", "would", "may", "might", "could",
+    "can", "must", "should", "seems", "seem", "seemed", "appears", "appear", "remains", "remain",
+    "exists", "exist",
+];
+
 impl SentenceInfo {
     /// Read a sentence's form.
     pub fn of(s: &str) -> Self {
@@ -74,10 +82,19 @@ impl SentenceInfo {
             first,
             "i" | "we" | "i’m" | "i'm" | "we’re" | "we're" | "i’ve" | "i've"
         );
+        // Existential "There are parallels…" introduces something new; only the
+        // locative "There, he…" points back.
+        let existential = matches!(first, "there's" | "there’s")
+            || (first == "there"
+                && opening
+                    .get(1)
+                    .is_some_and(|w| EXISTENTIAL_VERBS.contains(&w.as_str())));
         SentenceInfo {
             words,
             heading: !terminal && words <= 12,
-            dangling: DANGLING_OPENERS.contains(&first) || points_back || first_person,
+            dangling: (DANGLING_OPENERS.contains(&first) && !existential)
+                || points_back
+                || first_person,
         }
     }
 }
@@ -462,10 +479,19 @@ mod tests {
             "With this decision, the council ends the row.",
             "I’m fortunate I was put into this position at a great club.",
             "We will appeal, the family said.",
+            "There, he met the minister.",
+            "There they stayed for a week.",
         ] {
             assert!(SentenceInfo::of(s).dangling, "{s}");
         }
-        for s in ["The council voted on Tuesday.", "Iran rejected the offer."] {
+        // An existential "there" introduces something new.
+        for s in [
+            "The council voted on Tuesday.",
+            "Iran rejected the offer.",
+            "There are real parallels between the two alliances.",
+            "There’s a history to the partnership.",
+            "There has been no comment from the club.",
+        ] {
             assert!(!SentenceInfo::of(s).dangling, "{s}");
         }
     }

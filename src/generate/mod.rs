@@ -211,7 +211,9 @@ fn combine_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::prompt::{article_block, CLAIMS_START, INSTRUCTION, PRIMER};
+    use crate::generate::prompt::{
+        answer_options, article_block, CLAIMS_START, INSTRUCTION, PRIMER,
+    };
     use crate::generate::seq2seq::restore_lines;
     use crate::model::registry;
     use crate::model::tiny_hf::{write_tiny_hf, TinyHfSpec};
@@ -299,15 +301,7 @@ mod tests {
         assert!(out.generated_tokens <= 20);
         // The same generation by hand: primer forced, same options.
         let primer = s.model().tokens(PRIMER, false).unwrap();
-        let opts = crate::model::generator::GenerateOptions {
-            max_new_tokens: 20,
-            repetition_penalty: 1.1,
-            continue_unless: Some((
-                "CLAIMS:".into(),
-                s.model().tokens(CLAIMS_START, false).unwrap(),
-            )),
-            ..Default::default()
-        };
+        let opts = answer_options(20, s.model().tokens(CLAIMS_START, false).unwrap());
         let by_hand = s.model().generate(&input, &primer, &opts).unwrap();
         assert_eq!(out.raw, by_hand.text);
         let mut want = parse(&format!("{PRIMER}{}", restore_lines(&out.raw)));

@@ -2,7 +2,7 @@
 //! writes. Article text is data, never instructions: chat-template control tokens in
 //! it are neutralised before it reaches a prompt.
 
-use crate::model::generator::GenerateOptions;
+use crate::model::generator::{GenerateOptions, Steer};
 use crate::model::sampling::Sampling;
 
 /// The instruction, identical for every article (its KV cache is computed once, so
@@ -39,16 +39,27 @@ pub const PRIMER: &str = "SUMMARY:";
 /// Fed to a model that ends its turn before listing claims.
 pub const CLAIMS_START: &str = "\nCLAIMS:\n-";
 
+/// Answer tokens after which the summary ends at its next full stop and the claims
+/// begin: about 70 words, past the 60 the instruction asks for. Small models
+/// otherwise often copy the article sentence by sentence until the token budget ends
+/// and write no claims at all (22 of 75 CNN/DailyMail stories with Qwen2.5-0.5B).
+pub const SUMMARY_TOKENS: usize = 90;
+
 /// How every generator decodes an answer, `claims_start` being [`CLAIMS_START`] in
 /// the model's own token ids: greedy, at most `max_new_tokens`, steered into the
-/// claims section when it ends its turn after the summary.
+/// claims section when it ends its turn after the summary or when the summary runs
+/// past [`SUMMARY_TOKENS`].
 pub fn answer_options(max_new_tokens: usize, claims_start: Vec<u32>) -> GenerateOptions {
     GenerateOptions {
         max_new_tokens,
         sampling: Sampling::Greedy,
         // Small models loop without it; 1.1 is llama.cpp's customary value.
         repetition_penalty: 1.1,
-        continue_unless: Some(("CLAIMS:".into(), claims_start)),
+        steer: Some(Steer {
+            marker: "CLAIMS:".into(),
+            ids: claims_start,
+            after: SUMMARY_TOKENS,
+        }),
         ..GenerateOptions::default()
     }
 }

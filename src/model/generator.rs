@@ -59,10 +59,9 @@ pub struct GenerateOptions {
     /// How many of the latest tokens (prompt included) the penalty looks at;
     /// 0 = all of them.
     pub repeat_last_n: usize,
-    /// If the model ends its turn before writing `.0`, feed the ids `.1` (once) and
-    /// keep decoding from the same cache: a structured answer can be steered into its
-    /// next section without a second prompt.
-    pub continue_unless: Option<(String, Vec<u32>)>,
+    /// Steer a structured answer into its next section without a second prompt
+    /// (see [`Steer`]).
+    pub steer: Option<Steer>,
     /// Checked before every step (and every prompt run): once set, generation ends
     /// with [`Error::interrupted`].
     pub cancel: Option<Cancel>,
@@ -83,10 +82,67 @@ impl Default for GenerateOptions {
             sampling: Sampling::Greedy,
             repetition_penalty: 1.0,
             repeat_last_n: 64,
-            continue_unless: None,
+            steer: None,
             cancel: None,
         }
     }
+}
+
+/// Steering a structured answer into its next section: when the model ends its turn
+/// before it has written `marker`, or has written `after` tokens without it and just
+/// closed a sentence, `ids` are fed (once) and decoding goes on from the same cache.
+/// The second case bounds a section a small model would otherwise spin out to the
+/// token budget (a summary that copies the article sentence by sentence), leaving
+/// room for the next one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Steer {
+    /// What the next section starts with, as text.
+    pub marker: String,
+    /// What to feed: the marker in the model's token ids.
+    pub ids: Vec<u32>,
+    /// Written tokens after which the next closed sentence ends the section; 0 = only
+    /// at the end of a turn.
+    pub after: usize,
+}
+
+impl Steer {
+    /// Whether to feed [`Self::ids`] now: `written` is the answer so far (ending with
+    /// the token just chosen unless `end_of_turn`), `room` whether the ids still fit
+    /// in the token budget and the context.
+    pub(crate) fn due(
+        &self,
+        written: &[u32],
+        end_of_turn: bool,
+        room: bool,
+        decode: impl Fn(&[u32]) -> Result<String>,
+    ) -> Result<bool> {
+        if self.ids.is_empty() || !room {
+            return Ok(false);
+        }
+        if !end_of_turn {
+            let Some(last) = written.last() else {
+                return Ok(false);
+            };
+            if self.after == 0 || written.len() < self.after || !closes_sentence(&decode(&[*last])?)
+            {
+                return Ok(false);
+            }
+            let text = decode(written)?;
+            // Not inside a quotation: a cut there would leave it open.
+            let open = text.matches('"').count() % 2 == 1
+                || text.matches('“').count() > text.matches('”').count();
+            return Ok(!open && !text.contains(self.marker.as_str()));
+        }
+        Ok(!decode(written)?.contains(self.marker.as_str()))
+    }
+}
+
+/// Whether a token ends a sentence ("." or "!" or "?", maybe with a closing quote).
+fn closes_sentence(token: &str) -> bool {
+    token
+        .trim_end()
+        .trim_end_matches(['"', '”', '’', '\''])
+        .ends_with(['.', '!', '?'])
 }
 
 /// Why generation ended.
@@ -602,22 +658,12 @@ impl Sequence {
                 "the model produced NaN logits",
             ))
         })?;
-        if g.facts.end_of_turn_ids.contains(&next) {
-            return match &options.continue_unless {
-                Some((marker, cont))
-                    if !self.continued
-                        && !cont.is_empty()
-                        && self.ids.len() + cont.len() < options.max_new_tokens
-                        && self.cache.len() + cont.len() < g.context_length()
-                        && !g.decode(&self.ids)?.contains(marker.as_str()) =>
-                {
-                    self.continued = true;
-                    self.ids.extend_from_slice(cont);
-                    self.history.extend_from_slice(cont);
-                    Ok(Step::FeedMany(cont.clone()))
-                }
-                _ => Ok(Step::Done(StopReason::EndOfTurn)),
-            };
+        let end_of_turn = g.facts.end_of_turn_ids.contains(&next);
+        if end_of_turn {
+            return Ok(match self.steer(g, options, true, Vec::new())? {
+                Some(feed) => Step::FeedMany(feed),
+                None => Step::Done(StopReason::EndOfTurn),
+            });
         }
         if options.stop_ids.contains(&next) {
             return Ok(Step::Done(StopReason::StopToken));
@@ -630,7 +676,35 @@ impl Sequence {
         if self.cache.len() >= g.context_length() {
             return Ok(Step::Done(StopReason::ContextFull));
         }
-        Ok(Step::Feed(next))
+        Ok(match self.steer(g, options, false, vec![next])? {
+            Some(feed) => Step::FeedMany(feed),
+            None => Step::Feed(next),
+        })
+    }
+
+    /// The tokens to feed when [`GenerateOptions::steer`] is due: `pending` (not yet
+    /// in the cache) then the steering ids, which join the answer.
+    fn steer(
+        &mut self,
+        g: &Generator,
+        options: &GenerateOptions,
+        end_of_turn: bool,
+        mut pending: Vec<u32>,
+    ) -> Result<Option<Vec<u32>>> {
+        let Some(steer) = options.steer.as_ref().filter(|_| !self.continued) else {
+            return Ok(None);
+        };
+        let n = steer.ids.len();
+        let room = self.ids.len() + n < options.max_new_tokens
+            && self.cache.len() + pending.len() + n < g.context_length();
+        if !steer.due(&self.ids, end_of_turn, room, |ids| g.decode(ids))? {
+            return Ok(None);
+        }
+        self.continued = true;
+        self.ids.extend_from_slice(&steer.ids);
+        self.history.extend_from_slice(&steer.ids);
+        pending.extend_from_slice(&steer.ids);
+        Ok(Some(pending))
     }
 
     fn finish(self, g: &Generator, stop_reason: StopReason, ms_decode: u64) -> Result<Generated> {
@@ -897,7 +971,11 @@ mod tests {
         // model (which can only end its turn) stops.
         let cont = g2.encode("world").unwrap();
         let steer = GenerateOptions {
-            continue_unless: Some(("world".into(), cont.clone())),
+            steer: Some(Steer {
+                marker: "world".into(),
+                ids: cont.clone(),
+                after: 0,
+            }),
             ..greedy(12)
         };
         let out = g2.generate(&ids, &steer).unwrap();
@@ -915,6 +993,39 @@ mod tests {
             )
             .unwrap();
         assert!(out.ids.is_empty());
+    }
+
+    #[test]
+    fn a_long_section_is_steered_at_its_next_full_stop() {
+        // Ids are indices into these token texts.
+        let text = ["Police", " said", ".", " \"", "No", ".\"", "CLAIMS:"];
+        let decode =
+            |ids: &[u32]| -> Result<String> { Ok(ids.iter().map(|&i| text[i as usize]).collect()) };
+        let steer = Steer {
+            marker: "CLAIMS:".into(),
+            ids: vec![9, 9],
+            after: 3,
+        };
+        let due =
+            |written: &[u32], eot: bool, room: bool| steer.due(written, eot, room, decode).unwrap();
+        // At a full stop once `after` tokens are written; not before, not mid-sentence.
+        assert!(due(&[0, 1, 2], false, true));
+        assert!(!due(&[0, 2], false, true));
+        assert!(!due(&[0, 1, 2, 0], false, true));
+        // Not inside an open quotation; at its closing.
+        assert!(!due(&[0, 1, 3, 4, 2], false, true));
+        assert!(due(&[0, 1, 3, 4, 5], false, true));
+        // Never when the marker is written or there is no room; `after: 0` only at
+        // the end of a turn, which steers whenever the marker is missing.
+        assert!(!due(&[6, 0, 1, 2], false, true));
+        assert!(!due(&[0, 1, 2], false, false));
+        assert!(due(&[0], true, true));
+        assert!(!due(&[6], true, true));
+        let eot_only = Steer {
+            after: 0,
+            ..steer.clone()
+        };
+        assert!(!eot_only.due(&[0, 1, 2], false, true, decode).unwrap());
     }
 
     #[test]

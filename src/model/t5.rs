@@ -364,36 +364,38 @@ impl T5Model {
                     "the model produced NaN logits",
                 ))
             })?;
-            if self.eos_ids.contains(&next) {
-                match &options.continue_unless {
-                    Some((marker, cont))
-                        if !continued
-                            && !cont.is_empty()
-                            && ids.len() + cont.len() < options.max_new_tokens
-                            && state.len + cont.len() < MAX_DECODER_TOKENS
-                            && !self.detokenize(&ids)?.contains(marker.as_str()) =>
-                    {
-                        continued = true;
-                        ids.extend_from_slice(cont);
-                        history.extend_from_slice(cont);
-                        logits = self.step(&mut state, cont)?;
-                        continue;
-                    }
-                    _ => break StopReason::EndOfTurn,
+            let end_of_turn = self.eos_ids.contains(&next);
+            if !end_of_turn {
+                if options.stop_ids.contains(&next) {
+                    break StopReason::StopToken;
+                }
+                ids.push(next);
+                history.push(next);
+                if ids.len() >= options.max_new_tokens {
+                    break StopReason::MaxTokens;
+                }
+                if state.len >= MAX_DECODER_TOKENS {
+                    break StopReason::ContextFull;
                 }
             }
-            if options.stop_ids.contains(&next) {
-                break StopReason::StopToken;
+            // Fed next: the token just chosen (unless the turn ended), then the
+            // steering ids when they are due.
+            let mut feed: Vec<u32> = if end_of_turn { Vec::new() } else { vec![next] };
+            if let Some(steer) = options.steer.as_ref().filter(|_| !continued) {
+                let n = steer.ids.len();
+                let room = ids.len() + n < options.max_new_tokens
+                    && state.len + feed.len() + n < MAX_DECODER_TOKENS;
+                if steer.due(&ids, end_of_turn, room, |x| self.detokenize(x))? {
+                    continued = true;
+                    ids.extend_from_slice(&steer.ids);
+                    history.extend_from_slice(&steer.ids);
+                    feed.extend_from_slice(&steer.ids);
+                }
             }
-            ids.push(next);
-            history.push(next);
-            if ids.len() >= options.max_new_tokens {
-                break StopReason::MaxTokens;
+            if feed.is_empty() {
+                break StopReason::EndOfTurn;
             }
-            if state.len >= MAX_DECODER_TOKENS {
-                break StopReason::ContextFull;
-            }
-            logits = self.step(&mut state, &[next])?;
+            logits = self.step(&mut state, &feed)?;
         };
         Ok(Generated {
             text: self.detokenize(&ids)?,
@@ -744,7 +746,7 @@ fn _assert_send_sync() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::generator::GenerateOptions;
+    use crate::model::generator::{GenerateOptions, Steer};
     use crate::model::tiny_hf::{write_tiny_hf, TinyHfSpec};
     use candle_transformers::models::t5::T5ForConditionalGeneration;
     use std::sync::Arc;
@@ -1032,7 +1034,11 @@ mod tests {
         assert!(out.ids.is_empty());
         let cont = m.tokens("\nCLAIMS:\n-", false).unwrap();
         let steer = GenerateOptions {
-            continue_unless: Some(("CLAIMS:".into(), cont.clone())),
+            steer: Some(Steer {
+                marker: "CLAIMS:".into(),
+                ids: cont.clone(),
+                after: 0,
+            }),
             ..greedy(10)
         };
         let out = m.generate(&input, &[], &steer).unwrap();
