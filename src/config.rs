@@ -183,8 +183,8 @@ pub struct Config {
     pub models_dir: PathBuf,
     /// Worker threads (0 = all cores).
     pub threads: usize,
-    /// Articles a worker takes at once and decodes together (one batched forward
-    /// pass per step); 1 = one at a time. Output is the same for any value.
+    /// Articles a worker decodes together (one batched forward pass per step), the
+    /// next joining as one ends; 1 = one at a time. Output is the same for any value.
     pub batch: usize,
     /// Articles larger than this many bytes are rejected with `too_large`.
     pub max_article_bytes: u64,
@@ -240,15 +240,26 @@ impl Default for Config {
     }
 }
 
+/// Most decode batches of articles a worker group holds (see [`Config::group_size`]):
+/// more keeps the decode batch full longer; fewer writes records sooner (a stop or a
+/// crash loses at most the groups in progress).
+pub const GROUP_BATCHES: usize = 4;
+
 impl Config {
-    /// Articles per worker group for `items` articles on `threads` workers: at most
-    /// [`Config::batch`], and even-sized so that every worker gets the same number
-    /// of groups (the last group of a run would otherwise leave workers idle).
-    pub fn group_size(&self, items: usize, threads: usize) -> usize {
+    /// Articles per worker group for `items` articles on `threads` workers (`None`: a
+    /// stream of unknown length): at most [`GROUP_BATCHES`] × [`Config::batch`], so
+    /// the group's decode batch refills as its articles finish
+    /// ([`crate::model::generator::Generator::generate_batch_after`]), and
+    /// even-sized so that every worker gets the same number of groups (the last
+    /// group of a run would otherwise leave workers idle). A stream's groups are one
+    /// batch, so records follow the input as it arrives.
+    pub fn group_size(&self, items: Option<usize>, threads: usize) -> usize {
         let batch = self.batch.max(1);
+        let Some(items) = items else { return batch };
+        let most = batch.saturating_mul(GROUP_BATCHES);
         let threads = threads.max(1);
-        let rounds = items.div_ceil(threads * batch).max(1);
-        items.div_ceil(threads * rounds).clamp(1, batch)
+        let rounds = items.div_ceil(threads.saturating_mul(most)).max(1);
+        items.div_ceil(threads * rounds).clamp(1, most)
     }
 
     /// BLAKE3 (64 hex digits) of everything that shapes a record besides the article:
@@ -336,17 +347,20 @@ mod tests {
             batch: 16,
             ..Config::default()
         };
-        assert_eq!(cfg.group_size(100, 2), 13); // 8 groups: 4 per worker
-        assert_eq!(cfg.group_size(11, 1), 11);
-        assert_eq!(cfg.group_size(11, 2), 6);
-        assert_eq!(cfg.group_size(1, 2), 1);
-        assert_eq!(cfg.group_size(0, 2), 1);
-        assert_eq!(cfg.group_size(1000, 2), 16);
+        assert_eq!(cfg.group_size(Some(100), 2), 50); // one group per worker
+        assert_eq!(cfg.group_size(Some(300), 2), 50); // 6 groups: 3 per worker
+        assert_eq!(cfg.group_size(Some(11), 1), 11);
+        assert_eq!(cfg.group_size(Some(11), 2), 6);
+        assert_eq!(cfg.group_size(Some(1), 2), 1);
+        assert_eq!(cfg.group_size(Some(0), 2), 1);
+        assert_eq!(cfg.group_size(Some(10_000), 2), 64);
+        assert_eq!(cfg.group_size(None, 2), 16);
         let one = Config {
             batch: 1,
             ..Config::default()
         };
-        assert_eq!(one.group_size(100, 2), 1);
+        assert_eq!(one.group_size(Some(100), 2), 4);
+        assert_eq!(one.group_size(None, 2), 1);
     }
 
     #[test]

@@ -212,7 +212,8 @@ struct PipelineArgs {
     #[arg(long, default_value_t = 200)]
     max_new_tokens: usize,
     /// Articles a worker decodes together (one pass over the weights per step serves
-    /// them all); 1 = one at a time. Output is identical for any value.
+    /// them all; when one ends, the next joins); 1 = one at a time. Output is
+    /// identical for any value.
     #[arg(long, default_value_t = brief::config::DEFAULT_BATCH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     batch: usize,
     /// Summarise articles longer than this many words in parts, then from the

@@ -233,7 +233,7 @@ fn timed_pass(
     let threads = pool.current_num_threads();
     if warmup > 0 {
         let n = warmup.min(items.len());
-        let group = engine.config().group_size(n, threads);
+        let group = engine.config().group_size(Some(n), threads);
         pool.install(|| {
             items[..n]
                 .par_chunks(group)
@@ -242,7 +242,7 @@ fn timed_pass(
     }
     let rss_reset = machine::reset_peak_rss();
     let t = Instant::now();
-    let group = engine.config().group_size(items.len(), threads);
+    let group = engine.config().group_size(Some(items.len()), threads);
     let records: Vec<Done> = pool.install(|| {
         items
             .par_chunks(group)

@@ -98,12 +98,17 @@ impl DecoderWriter {
         Ok(written(out))
     }
 
-    /// Write several articles (headline, chosen sentences), decoding them together:
-    /// one batched forward pass per step. Each result equals [`Self::write`] of that
-    /// article alone (the int8 kernel computes each row the same whatever the
-    /// batch; test). If the batch fails as a whole, every article is written alone,
-    /// so one bad article cannot fail the others.
-    pub fn write_batch(&self, items: &[(Option<&str>, Vec<&str>)]) -> Vec<Result<Written>> {
+    /// Write several articles (headline, chosen sentences), decoding up to `slots`
+    /// of them together: one batched forward pass per step, the next article joining
+    /// as one ends. Each result equals [`Self::write`] of that article alone (the
+    /// int8 kernel computes each row the same whatever the batch; test). If the batch
+    /// fails as a whole, every article is written alone, so one bad article cannot
+    /// fail the others.
+    pub fn write_batch(
+        &self,
+        items: &[(Option<&str>, Vec<&str>)],
+        slots: usize,
+    ) -> Vec<Result<Written>> {
         if items.len() < 2 {
             return items.iter().map(|(t, s)| self.write(*t, s)).collect();
         }
@@ -113,7 +118,7 @@ impl DecoderWriter {
             .collect::<Result<Vec<_>>>()
             .and_then(|suffixes| {
                 self.generator
-                    .generate_batch_after(&self.prefix, &suffixes, &self.options)
+                    .generate_batch_after(&self.prefix, &suffixes, slots, &self.options)
             });
         match batch {
             Ok(out) => out.into_iter().map(|g| Ok(written(g))).collect(),
@@ -132,7 +137,7 @@ impl DecoderWriter {
             .collect::<Result<Vec<_>>>()?;
         let mapped: Vec<Written> = self
             .generator
-            .generate_batch_after(&self.prefix, &suffixes, &self.options)?
+            .generate_batch_after(&self.prefix, &suffixes, suffixes.len(), &self.options)?
             .into_iter()
             .map(written)
             .collect();

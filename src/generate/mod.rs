@@ -127,9 +127,13 @@ impl Writer {
 
     /// Several articles at once (see [`DecoderWriter::write_batch`]); the
     /// encoder-decoder model writes them one after another.
-    pub fn write_batch(&self, items: &[(Option<&str>, Vec<&str>)]) -> Vec<Result<Written>> {
+    pub fn write_batch(
+        &self,
+        items: &[(Option<&str>, Vec<&str>)],
+        slots: usize,
+    ) -> Vec<Result<Written>> {
         match self {
-            Self::Decoder(a) => a.write_batch(items),
+            Self::Decoder(a) => a.write_batch(items, slots),
             Self::Seq2Seq(s) => items.iter().map(|(t, p)| s.write(*t, p)).collect(),
         }
     }

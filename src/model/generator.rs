@@ -450,7 +450,8 @@ impl Generator {
             self.model.forward(prompt_ids, &mut cache)?
         };
         let ms_prefill = start.elapsed().as_millis() as u64;
-        self.decode_loop(cache, logits, prompt_ids.to_vec(), ms_prefill, options)
+        let seq = Sequence::new(cache, logits, prompt_ids.to_vec(), ms_prefill, options);
+        self.decode_loop(seq, options)
     }
 
     /// Generate a continuation of `prefix` followed by `suffix_ids` (which may be
@@ -461,6 +462,19 @@ impl Generator {
         suffix_ids: &[u32],
         options: &GenerateOptions,
     ) -> Result<Generated> {
+        let seq = self.start_after(prefix, suffix_ids, options)?;
+        self.decode_loop(seq, options)
+    }
+
+    /// A sequence ready to decode: the prefix's cache forked, `suffix_ids` run
+    /// through the model.
+    fn start_after(
+        &self,
+        prefix: &Prefix,
+        suffix_ids: &[u32],
+        options: &GenerateOptions,
+    ) -> Result<Sequence> {
+        options.check_cancel()?;
         let total = prefix.ids.len() + suffix_ids.len();
         self.check_fits(total)?;
         let start = Instant::now();
@@ -480,19 +494,11 @@ impl Generator {
             Vec::with_capacity(total + options.max_new_tokens.min(self.context_length()));
         history.extend_from_slice(&prefix.ids);
         history.extend_from_slice(suffix_ids);
-        self.decode_loop(cache, logits, history, ms_prefill, options)
+        Ok(Sequence::new(cache, logits, history, ms_prefill, options))
     }
 
-    fn decode_loop(
-        &self,
-        cache: KvCache,
-        logits: Vec<f32>,
-        history: Vec<u32>,
-        ms_prefill: u64,
-        options: &GenerateOptions,
-    ) -> Result<Generated> {
+    fn decode_loop(&self, mut seq: Sequence, options: &GenerateOptions) -> Result<Generated> {
         let start = Instant::now();
-        let mut seq = Sequence::new(cache, logits, history, ms_prefill, options);
         let stop_reason = loop {
             match seq.choose(self, options)? {
                 Step::Done(reason) => break reason,
@@ -503,79 +509,64 @@ impl Generator {
         seq.finish(self, stop_reason, start.elapsed().as_millis() as u64)
     }
 
-    /// Generate continuations of `prefix` followed by each of `suffixes`, decoding
-    /// all of them together: every step runs one batched forward pass over the
-    /// sequences still going. Results equal one [`Self::generate_after`] per suffix
-    /// (test), in the same order; a sequence that fails fails the whole batch.
+    /// Generate continuations of `prefix` followed by each of `suffixes`, at most
+    /// `slots` of them decoding together: every step runs one batched forward pass
+    /// over the sequences going, and when one ends the next suffix is prefilled and
+    /// joins the batch (continuous batching), so the batch stays full until the last
+    /// suffixes. Results equal one [`Self::generate_after`] per suffix (test), in the
+    /// same order, for any `slots`; a sequence that fails fails the whole call.
     pub fn generate_batch_after(
         &self,
         prefix: &Prefix,
         suffixes: &[Vec<u32>],
+        slots: usize,
         options: &GenerateOptions,
     ) -> Result<Vec<Generated>> {
-        let mut seqs = Vec::with_capacity(suffixes.len());
-        for suffix in suffixes {
-            options.check_cancel()?;
-            let total = prefix.ids.len() + suffix.len();
-            self.check_fits(total)?;
-            let start = Instant::now();
-            let mut cache = prefix.cache.fork(
-                suffix.len().saturating_add(options.max_new_tokens),
-                self.context_length(),
-            )?;
-            let logits = if options.max_new_tokens == 0 {
-                Vec::new()
-            } else if suffix.is_empty() {
-                prefix.logits.clone()
-            } else {
-                self.model.forward(suffix, &mut cache)?
-            };
-            let mut history = prefix.ids.clone();
-            history.extend_from_slice(suffix);
-            let ms = start.elapsed().as_millis() as u64;
-            seqs.push(Sequence::new(cache, logits, history, ms, options));
-        }
-        let start = Instant::now();
-        let mut stopped: Vec<Option<StopReason>> = vec![None; seqs.len()];
+        let slots = slots.max(1);
+        let mut done: Vec<Option<Generated>> = vec![None; suffixes.len()];
+        // (suffix index, sequence, when its decoding started)
+        let mut live: Vec<(usize, Sequence, Instant)> = Vec::with_capacity(slots);
+        let mut waiting = suffixes.iter().enumerate();
         loop {
+            while live.len() < slots {
+                let Some((i, suffix)) = waiting.next() else {
+                    break;
+                };
+                live.push((i, self.start_after(prefix, suffix, options)?, Instant::now()));
+            }
+            if live.is_empty() {
+                break;
+            }
             let mut batch = Vec::new();
-            for (i, seq) in seqs.iter_mut().enumerate() {
-                if stopped[i].is_some() {
-                    continue;
-                }
+            let mut ended = Vec::new();
+            for (k, (_, seq, _)) in live.iter_mut().enumerate() {
                 match seq.choose(self, options)? {
-                    Step::Done(reason) => stopped[i] = Some(reason),
-                    Step::Feed(token) => batch.push((i, token)),
+                    Step::Done(reason) => ended.push((k, reason)),
+                    Step::Feed(token) => batch.push((k, token)),
                     // Rare (a steering continuation): run it alone.
                     Step::FeedMany(ids) => seq.logits = self.model.forward(&ids, &mut seq.cache)?,
                 }
             }
-            if stopped.iter().all(Option::is_some) {
-                break;
+            if !batch.is_empty() {
+                let tokens: Vec<u32> = batch.iter().map(|&(_, t)| t).collect();
+                let mut caches: Vec<&mut KvCache> = live
+                    .iter_mut()
+                    .enumerate()
+                    .filter(|(k, _)| batch.iter().any(|&(j, _)| j == *k))
+                    .map(|(_, (_, s, _))| &mut s.cache)
+                    .collect();
+                let logits = self.model.forward_batch(&tokens, &mut caches)?;
+                for (&(k, _), l) in batch.iter().zip(logits) {
+                    live[k].1.logits = l;
+                }
             }
-            if batch.is_empty() {
-                continue;
-            }
-            let tokens: Vec<u32> = batch.iter().map(|&(_, t)| t).collect();
-            let mut caches: Vec<&mut KvCache> = seqs
-                .iter_mut()
-                .enumerate()
-                .filter(|(i, _)| batch.iter().any(|&(j, _)| j == *i))
-                .map(|(_, s)| &mut s.cache)
-                .collect();
-            let logits = self.model.forward_batch(&tokens, &mut caches)?;
-            for (&(i, _), l) in batch.iter().zip(logits) {
-                seqs[i].logits = l;
+            // Highest index first, so the indices still to remove stay valid.
+            for (k, reason) in ended.into_iter().rev() {
+                let (i, seq, start) = live.swap_remove(k);
+                done[i] = Some(seq.finish(self, reason, start.elapsed().as_millis() as u64)?);
             }
         }
-        // Decode time is shared: every sequence waited for the whole batch.
-        let ms_decode = start.elapsed().as_millis() as u64;
-        seqs.into_iter()
-            .zip(stopped)
-            .map(|(seq, reason)| {
-                seq.finish(self, reason.unwrap_or(StopReason::MaxTokens), ms_decode)
-            })
-            .collect()
+        Ok(done.into_iter().flatten().collect())
     }
 
     fn check_fits(&self, prompt_len: usize) -> Result<()> {
@@ -877,7 +868,7 @@ mod tests {
         };
         assert!(interrupted(g.generate(&ids, &opts)));
         assert!(interrupted(g.generate_after(&prefix, &[5], &opts)));
-        let batch = g.generate_batch_after(&prefix, &[vec![5], vec![6]], &opts);
+        let batch = g.generate_batch_after(&prefix, &[vec![5], vec![6]], 2, &opts);
         assert!(interrupted(batch.map(|mut v| v.remove(0))));
     }
 
@@ -902,18 +893,27 @@ mod tests {
                     o.stop_ids = g.encode(" sea").unwrap();
                     o
                 }] {
-                    let batch = g.generate_batch_after(&prefix, &suffixes, &opts).unwrap();
-                    assert_eq!(batch.len(), suffixes.len());
-                    for (suffix, got) in suffixes.iter().zip(&batch) {
-                        let alone = g.generate_after(&prefix, suffix, &opts).unwrap();
-                        assert_eq!(got.ids, alone.ids, "{arch} {format:?}");
-                        assert_eq!(got.text, alone.text);
-                        assert_eq!(got.stop_reason, alone.stop_reason);
-                        assert_eq!(got.prompt_tokens, alone.prompt_tokens);
+                    let alone: Vec<Generated> = suffixes
+                        .iter()
+                        .map(|suffix| g.generate_after(&prefix, suffix, &opts).unwrap())
+                        .collect();
+                    // All together, and refilling: fewer slots than suffixes, so
+                    // sequences join the running batch as others end.
+                    for slots in [suffixes.len(), 2, 1] {
+                        let batch = g
+                            .generate_batch_after(&prefix, &suffixes, slots, &opts)
+                            .unwrap();
+                        assert_eq!(batch.len(), suffixes.len());
+                        for (got, alone) in batch.iter().zip(&alone) {
+                            assert_eq!(got.ids, alone.ids, "{arch} {format:?} {slots} slots");
+                            assert_eq!(got.text, alone.text);
+                            assert_eq!(got.stop_reason, alone.stop_reason);
+                            assert_eq!(got.prompt_tokens, alone.prompt_tokens);
+                        }
                     }
                 }
                 assert!(g
-                    .generate_batch_after(&prefix, &[], &greedy(3))
+                    .generate_batch_after(&prefix, &[], 4, &greedy(3))
                     .unwrap()
                     .is_empty());
             }

@@ -193,7 +193,7 @@ impl Engine {
             .map(|a| guarded(|| self.prepare(a)))
             .collect();
         let (written, generate_ms) = match &self.generator {
-            Some(g) => write_group(&g.writer, &prepared),
+            Some(g) => write_group(&g.writer, &prepared, self.config.batch),
             None => (
                 prepared.iter().map(|_| None).collect(),
                 vec![0; articles.len()],
@@ -488,14 +488,16 @@ fn check_sentences(n: usize, max: usize) -> Result<(), ArticleError> {
     Ok(())
 }
 
-/// Generation for a group: single-part articles are decoded together; a long
-/// article's parts are already a batch of their own (map-reduce), so it runs alone.
+/// Generation for a group: single-part articles are decoded together, `slots` at a
+/// time (the batch refills as they end); a long article's parts are already a batch
+/// of their own (map-reduce), so it runs alone.
 /// Returns what was written per article (`None` where preparation failed) and the
 /// milliseconds each is charged.
 #[allow(clippy::type_complexity)]
 fn write_group(
     writer: &Writer,
     prepared: &[Result<Prepared, ArticleError>],
+    slots: usize,
 ) -> (Vec<Option<Result<Written, ArticleError>>>, Vec<u64>) {
     let mut written: Vec<Option<Result<Written, ArticleError>>> =
         prepared.iter().map(|_| None).collect();
@@ -512,7 +514,7 @@ fn write_group(
             (p.text.title.as_deref(), feed)
         })
         .collect();
-    let results = match guarded(|| Ok(writer.write_batch(&items))) {
+    let results = match guarded(|| Ok(writer.write_batch(&items, slots))) {
         Ok(results) => results.into_iter().map(model_error).collect(),
         Err(e) => vec![Err(e); batched.len()],
     };
@@ -627,6 +629,18 @@ mod group_tests {
             .map(|(r, _)| line(r))
             .collect();
         assert_eq!(together, alone);
+        // Two decode slots for four generations: articles join the batch as others end.
+        let refilling = Engine::load(&Config {
+            batch: 2,
+            ..config.clone()
+        })
+        .unwrap();
+        let refilled: Vec<String> = refilling
+            .process_group(&articles)
+            .iter()
+            .map(|(r, _)| line(r))
+            .collect();
+        assert_eq!(refilled, alone);
         // The generator ran for the good articles and the empty one failed alone.
         let records: Vec<Record> = engine
             .process_group(&articles)

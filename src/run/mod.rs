@@ -274,13 +274,9 @@ impl<'e> Run<'e> {
             ingest: &ingest,
             pool: &pool,
             // Workers take articles in groups decoded together. A JSONL unit holds any
-            // number of articles: then groups are sized as for a long run.
+            // number of articles, known only as it is read.
             group_size: engine.config().group_size(
-                if discovered.units.iter().any(Unit::is_stream) {
-                    usize::MAX
-                } else {
-                    discovered.units.len()
-                },
+                (!discovered.units.iter().any(Unit::is_stream)).then_some(discovered.units.len()),
                 threads,
             ),
             cancel: engine.cancel(),
