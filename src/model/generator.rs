@@ -532,7 +532,11 @@ impl Generator {
                 let Some((i, suffix)) = waiting.next() else {
                     break;
                 };
-                live.push((i, self.start_after(prefix, suffix, options)?, Instant::now()));
+                live.push((
+                    i,
+                    self.start_after(prefix, suffix, options)?,
+                    Instant::now(),
+                ));
             }
             if live.is_empty() {
                 break;
