@@ -151,6 +151,42 @@ impl Default for GeneratorConfig {
     }
 }
 
+/// What a run does with an article that nearly repeats an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicatesMode {
+    /// Process it like any other; its record says `duplicate_of`.
+    #[default]
+    Mark,
+    /// Clean it and point at the canonical article, but neither encode nor summarise
+    /// it (`skipped: duplicate`): the fast path for wire-heavy feeds.
+    Skip,
+}
+
+/// Options of near-duplicate detection and story grouping (see `relate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelateConfig {
+    /// Mark or skip near-duplicates.
+    pub duplicates: DuplicatesMode,
+    /// Estimated shingle Jaccard similarity at or above which an article is a
+    /// near-duplicate of an earlier one. Default
+    /// [`crate::relate::DEFAULT_DUPLICATE_THRESHOLD`].
+    pub duplicate_threshold: f32,
+    /// Cosine of lead vectors at or above which an article joins a story. Default
+    /// [`crate::relate::stories::DEFAULT_STORY_THRESHOLD`].
+    pub story_threshold: f32,
+}
+
+impl Default for RelateConfig {
+    fn default() -> Self {
+        RelateConfig {
+            duplicates: DuplicatesMode::Mark,
+            duplicate_threshold: crate::relate::DEFAULT_DUPLICATE_THRESHOLD,
+            story_threshold: crate::relate::stories::DEFAULT_STORY_THRESHOLD,
+        }
+    }
+}
+
 /// Articles decoded together per worker by default: enough rows per weight pass for
 /// the int8 kernel to be bound by arithmetic rather than memory (see `model::int8`;
 /// on the seed + 10 BBC stories, one worker: groups of 8 + 3 took 106 s, one group
@@ -217,6 +253,9 @@ pub struct Config {
     /// Remove generated sentences and claims the article does not support (otherwise
     /// they stay, marked `grounded: false` with a reason).
     pub drop_unsupported: bool,
+    /// Near-duplicates and stories.
+    #[serde(default)]
+    pub relate: RelateConfig,
 }
 
 impl Default for Config {
@@ -236,6 +275,7 @@ impl Default for Config {
             claims_mode: ClaimsMode::Extractive,
             summary_mode: SummaryMode::Extractive,
             drop_unsupported: false,
+            relate: RelateConfig::default(),
         }
     }
 }
@@ -259,6 +299,9 @@ impl Config {
     /// thread count and batch size (output is identical for any), and brief's own
     /// version (a patch release should not redo a finished batch; use `--force`).
     ///
+    /// `relate` (near-duplicates and stories) always counts: it came with schema
+    /// version 2, which changed every hash anyway.
+    ///
     /// `max_sentences` and `max_article_tokens` count only when not the default: they
     /// change no record of an article within the limit, and leaving the default out keeps the hash (and so
     /// every record) what it was before the option existed; another value does count,
@@ -280,6 +323,7 @@ impl Config {
             claims_mode,
             summary_mode,
             drop_unsupported,
+            relate,
         } = self;
         let generator = generator.as_ref().map(|g| {
             // The model name is not hashed: the models list carries its file hash.
@@ -306,6 +350,7 @@ impl Config {
             "generator": generator,
             "claims_mode": claims_mode,
             "drop_unsupported": drop_unsupported,
+            "relate": relate,
         });
         // Only with a generator (without one there is one summary), and only when not
         // the default, so that `--no-generate` records keep their hash.
@@ -398,6 +443,15 @@ mod tests {
         changed.push(c);
         let mut c = base.clone();
         c.claims.max_claims = 3;
+        changed.push(c);
+        let mut c = base.clone();
+        c.relate.duplicates = DuplicatesMode::Skip;
+        changed.push(c);
+        let mut c = base.clone();
+        c.relate.story_threshold = 0.5;
+        changed.push(c);
+        let mut c = base.clone();
+        c.relate.duplicate_threshold = 0.9;
         changed.push(c);
         let mut seen = std::collections::HashSet::from([h.clone()]);
         for c in &changed {
