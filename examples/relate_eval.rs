@@ -7,6 +7,7 @@
 //! cargo run --release --example relate_eval -- stories CORPUS       # P/R of stories (needs models/)
 //! /usr/bin/time -f "%e s %M KB" \
 //!   target/release/examples/relate_eval scale CORPUS 100000        # bounded memory at scale
+//! cargo run --release --example relate_eval -- feed CORPUS feed.jsonl  # a wire-heavy feed
 //! ```
 //!
 //! - **dups**: every story, and five edited copies of each ([`Edit`]: a changed
@@ -443,6 +444,27 @@ fn scale(corpus: &Path, n: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A wire-heavy feed for `brief run`: every story, then its five edited copies, as
+/// JSON lines (`id`, `body`), to time `--duplicates skip` against `mark`.
+fn feed(corpus: &Path, out: &Path) -> anyhow::Result<()> {
+    let stories = stories(corpus)?;
+    let mut lines = String::new();
+    let mut line = |id: String, body: String| {
+        lines.push_str(&serde_json::json!({ "id": id, "body": body }).to_string());
+        lines.push('\n');
+    };
+    for (n, t) in &stories {
+        line(n.clone(), t.clone());
+    }
+    for (n, t) in &stories {
+        for e in Edit::ALL {
+            line(format!("{n}#{}", e.name()), e.apply(t));
+        }
+    }
+    std::fs::write(out, lines)?;
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let what = args.first().map(String::as_str).unwrap_or("");
@@ -451,6 +473,10 @@ fn main() -> anyhow::Result<()> {
         "dups" => dups(&corpus),
         "stories" => stories_eval(&corpus, brief::model::files::models_dir()),
         "scale" => scale(&corpus, args.get(2).map_or(Ok(100_000), |n| n.parse())?),
-        _ => anyhow::bail!("usage: relate_eval dups|stories|scale CORPUS [N]"),
+        "feed" => feed(
+            &corpus,
+            Path::new(args.get(2).map_or("feed.jsonl", String::as_str)),
+        ),
+        _ => anyhow::bail!("usage: relate_eval dups|stories|scale|feed CORPUS [N|OUT.jsonl]"),
     }
 }
