@@ -151,6 +151,42 @@ impl Default for GeneratorConfig {
     }
 }
 
+/// What a run does with an article that nearly repeats an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicatesMode {
+    /// Process it like any other; its record says `duplicate_of`.
+    #[default]
+    Mark,
+    /// Clean it and point at the canonical article, but neither encode nor summarise
+    /// it (`skipped: duplicate`): the fast path for wire-heavy feeds.
+    Skip,
+}
+
+/// Options of near-duplicate detection and story grouping (see `relate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelateConfig {
+    /// Mark or skip near-duplicates.
+    pub duplicates: DuplicatesMode,
+    /// Estimated shingle Jaccard similarity at or above which an article is a
+    /// near-duplicate of an earlier one. Default
+    /// [`crate::relate::DEFAULT_DUPLICATE_THRESHOLD`].
+    pub duplicate_threshold: f32,
+    /// Cosine of lead vectors at or above which an article joins a story. Default
+    /// [`crate::relate::stories::DEFAULT_STORY_THRESHOLD`].
+    pub story_threshold: f32,
+}
+
+impl Default for RelateConfig {
+    fn default() -> Self {
+        RelateConfig {
+            duplicates: DuplicatesMode::Mark,
+            duplicate_threshold: crate::relate::DEFAULT_DUPLICATE_THRESHOLD,
+            story_threshold: crate::relate::stories::DEFAULT_STORY_THRESHOLD,
+        }
+    }
+}
+
 /// Articles decoded together per worker by default: enough rows per weight pass for
 /// the int8 kernel to be bound by arithmetic rather than memory (see `model::int8`;
 /// on the seed + 10 BBC stories, one worker: groups of 8 + 3 took 106 s, one group
@@ -183,8 +219,8 @@ pub struct Config {
     pub models_dir: PathBuf,
     /// Worker threads (0 = all cores).
     pub threads: usize,
-    /// Articles a worker decodes together (one batched forward pass per step), the
-    /// next joining as one ends; 1 = one at a time. Output is the same for any value.
+    /// Articles a worker takes at once and decodes together (one batched forward
+    /// pass per step); 1 = one at a time. Output is the same for any value.
     pub batch: usize,
     /// Articles larger than this many bytes are rejected with `too_large`.
     pub max_article_bytes: u64,
@@ -217,6 +253,9 @@ pub struct Config {
     /// Remove generated sentences and claims the article does not support (otherwise
     /// they stay, marked `grounded: false` with a reason).
     pub drop_unsupported: bool,
+    /// Near-duplicates and stories.
+    #[serde(default)]
+    pub relate: RelateConfig,
 }
 
 impl Default for Config {
@@ -236,30 +275,29 @@ impl Default for Config {
             claims_mode: ClaimsMode::Extractive,
             summary_mode: SummaryMode::Extractive,
             drop_unsupported: false,
+            relate: RelateConfig::default(),
         }
     }
 }
 
-/// Most decode batches of articles a worker group holds (see [`Config::group_size`]):
-/// more keeps the decode batch full longer; fewer writes records sooner (a stop or a
-/// crash loses at most the groups in progress).
-pub const GROUP_BATCHES: usize = 4;
-
 impl Config {
     /// Articles per worker group for `items` articles on `threads` workers (`None`: a
-    /// stream of unknown length): at most [`GROUP_BATCHES`] × [`Config::batch`], so
-    /// the group's decode batch refills as its articles finish
-    /// ([`crate::model::generator::Generator::generate_batch_after`]), and
-    /// even-sized so that every worker gets the same number of groups (the last
-    /// group of a run would otherwise leave workers idle). A stream's groups are one
-    /// batch, so records follow the input as it arrives.
+    /// stream of unknown length): at most [`Config::batch`], and even-sized so that
+    /// every worker gets the same number of groups (the last group of a run would
+    /// otherwise leave workers idle).
+    ///
+    /// Groups of several batches, whose decode batch refills as articles end
+    /// ([`crate::model::generator::Generator::generate_batch_after`]), were measured
+    /// on 48 BBC stories with 2 workers: 8.9 articles/min against 8.3 (one quiet pass
+    /// each, groups of 24 against 12), but 1.63 GB peak RSS against 1.44 and every
+    /// record held back to its group's end; not worth it until a worker's batch
+    /// takes articles from the feed as it goes.
     pub fn group_size(&self, items: Option<usize>, threads: usize) -> usize {
         let batch = self.batch.max(1);
         let Some(items) = items else { return batch };
-        let most = batch.saturating_mul(GROUP_BATCHES);
         let threads = threads.max(1);
-        let rounds = items.div_ceil(threads.saturating_mul(most)).max(1);
-        items.div_ceil(threads * rounds).clamp(1, most)
+        let rounds = items.div_ceil(threads.saturating_mul(batch)).max(1);
+        items.div_ceil(threads * rounds).clamp(1, batch)
     }
 
     /// BLAKE3 (64 hex digits) of everything that shapes a record besides the article:
@@ -269,6 +307,9 @@ impl Config {
     /// Left out on purpose: the models folder (a path; the models' hashes count), the
     /// thread count and batch size (output is identical for any), and brief's own
     /// version (a patch release should not redo a finished batch; use `--force`).
+    ///
+    /// `relate` (near-duplicates and stories) always counts: it came with schema
+    /// version 2, which changed every hash anyway.
     ///
     /// `max_sentences` and `max_article_tokens` count only when not the default: they
     /// change no record of an article within the limit, and leaving the default out keeps the hash (and so
@@ -291,6 +332,7 @@ impl Config {
             claims_mode,
             summary_mode,
             drop_unsupported,
+            relate,
         } = self;
         let generator = generator.as_ref().map(|g| {
             // The model name is not hashed: the models list carries its file hash.
@@ -317,6 +359,7 @@ impl Config {
             "generator": generator,
             "claims_mode": claims_mode,
             "drop_unsupported": drop_unsupported,
+            "relate": relate,
         });
         // Only with a generator (without one there is one summary), and only when not
         // the default, so that `--no-generate` records keep their hash.
@@ -347,19 +390,18 @@ mod tests {
             batch: 16,
             ..Config::default()
         };
-        assert_eq!(cfg.group_size(Some(100), 2), 50); // one group per worker
-        assert_eq!(cfg.group_size(Some(300), 2), 50); // 6 groups: 3 per worker
+        assert_eq!(cfg.group_size(Some(100), 2), 13); // 8 groups: 4 per worker
         assert_eq!(cfg.group_size(Some(11), 1), 11);
         assert_eq!(cfg.group_size(Some(11), 2), 6);
         assert_eq!(cfg.group_size(Some(1), 2), 1);
         assert_eq!(cfg.group_size(Some(0), 2), 1);
-        assert_eq!(cfg.group_size(Some(10_000), 2), 64);
+        assert_eq!(cfg.group_size(Some(1000), 2), 16);
         assert_eq!(cfg.group_size(None, 2), 16);
         let one = Config {
             batch: 1,
             ..Config::default()
         };
-        assert_eq!(one.group_size(Some(100), 2), 4);
+        assert_eq!(one.group_size(Some(100), 2), 1);
         assert_eq!(one.group_size(None, 2), 1);
     }
 
@@ -412,6 +454,15 @@ mod tests {
         changed.push(c);
         let mut c = base.clone();
         c.claims.max_claims = 3;
+        changed.push(c);
+        let mut c = base.clone();
+        c.relate.duplicates = DuplicatesMode::Skip;
+        changed.push(c);
+        let mut c = base.clone();
+        c.relate.story_threshold = 0.5;
+        changed.push(c);
+        let mut c = base.clone();
+        c.relate.duplicate_threshold = 0.9;
         changed.push(c);
         let mut seen = std::collections::HashSet::from([h.clone()]);
         for c in &changed {

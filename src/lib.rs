@@ -17,6 +17,8 @@
 //! - [`generate`]: a generative model writes a summary and atomic claims;
 //! - [`ground`]: every generated sentence and claim checked against the article;
 //! - [`output`]: records, the results file and its resume rules, the manifest;
+//! - [`relate`]: near-duplicates and stories across the records of a batch, in input
+//!   order, from compact fingerprints the records keep;
 //! - [`model`]: where models are ([`model::registry`]) and how they run;
 //! - [`pipeline`]: [`pipeline::Engine`] holds the loaded models and runs one article
 //!   (or a group decoded together) through the stages into an [`output::Record`];
@@ -55,6 +57,7 @@ pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod relate;
 pub mod report;
 pub mod run;
 pub mod text;

@@ -115,8 +115,31 @@ struct RunArgs {
     /// so every article is in exactly one shard); join the outputs with `brief merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     shard: Option<brief::ingest::shard::Shard>,
+    /// Near-duplicates of an earlier article: `mark` processes them like any other
+    /// (their records say `duplicate_of`); `skip` neither encodes nor summarises them.
+    #[arg(long, value_enum, default_value_t = DuplicatesArg::Mark)]
+    duplicates: DuplicatesArg,
+    /// Shingle similarity (0-1) at which an article is a near-duplicate of an earlier one.
+    #[arg(long, default_value_t = brief::relate::DEFAULT_DUPLICATE_THRESHOLD, value_parser = unit_interval)]
+    duplicate_threshold: f32,
+    /// Cosine (0-1) of lead vectors at which an article joins a story.
+    #[arg(long, default_value_t = brief::relate::stories::DEFAULT_STORY_THRESHOLD, value_parser = unit_interval)]
+    story_threshold: f32,
     #[command(flatten)]
     pipeline: PipelineArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DuplicatesArg {
+    Mark,
+    Skip,
+}
+
+fn unit_interval(s: &str) -> std::result::Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is not a number from 0 to 1")),
+    }
 }
 
 fn parse_shard(s: &str) -> std::result::Result<brief::ingest::shard::Shard, String> {
@@ -212,8 +235,7 @@ struct PipelineArgs {
     #[arg(long, default_value_t = 200)]
     max_new_tokens: usize,
     /// Articles a worker decodes together (one pass over the weights per step serves
-    /// them all; when one ends, the next joins); 1 = one at a time. Output is
-    /// identical for any value.
+    /// them all); 1 = one at a time. Output is identical for any value.
     #[arg(long, default_value_t = brief::config::DEFAULT_BATCH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     batch: usize,
     /// Summarise articles longer than this many words in parts, then from the
@@ -368,7 +390,15 @@ fn config_from(args: &PipelineArgs, threads: usize, timings: bool) -> Result<Con
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {
-    let cfg = config_from(&args.pipeline, args.threads, args.timings)?;
+    let mut cfg = config_from(&args.pipeline, args.threads, args.timings)?;
+    cfg.relate = brief::config::RelateConfig {
+        duplicates: match args.duplicates {
+            DuplicatesArg::Mark => brief::config::DuplicatesMode::Mark,
+            DuplicatesArg::Skip => brief::config::DuplicatesMode::Skip,
+        },
+        duplicate_threshold: args.duplicate_threshold,
+        story_threshold: args.story_threshold,
+    };
     let output = if args.output.as_os_str() == "-" {
         Output::Stdout
     } else {

@@ -123,7 +123,15 @@ fn mixed_corpus_gives_records_error_records_and_exit_1() {
         .collect();
     names.sort();
     // (The lock file stays: deleting it would let two runs hold two different files.)
-    assert_eq!(names, [".brief.lock", "manifest.json", "results.jsonl"]);
+    assert_eq!(
+        names,
+        [
+            ".brief.lock",
+            "manifest.json",
+            "results.jsonl",
+            "stories.jsonl"
+        ]
+    );
 }
 
 #[test]

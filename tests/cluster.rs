@@ -182,6 +182,47 @@ fn four_shards_merge_to_the_single_run_byte_for_byte() {
 }
 
 #[test]
+fn shards_merge_to_the_single_runs_duplicates_and_stories() {
+    use brief::relate::edits::Edit;
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tiny_models(tmp.path());
+    let input = corpus(tmp.path());
+    // Edited copies of one story, which their ids spread over the shards: each shard
+    // alone sees only some of them, the merge must relate them all.
+    let story = std::fs::read_to_string(root().join("corpus/articles/bbc/tech/001.txt")).unwrap();
+    std::fs::create_dir_all(input.join("copies")).unwrap();
+    for (i, edit) in Edit::ALL.iter().enumerate() {
+        std::fs::write(input.join(format!("copies/{i}.txt")), edit.apply(&story)).unwrap();
+    }
+    for mode in ["mark", "skip"] {
+        let dir = tmp.path().join(mode);
+        let opts = ["--no-generate", "--models", &models, "--duplicates", mode];
+        let (single, parts) = shards_and_merge(&dir, &input, &opts);
+        let stories = |out: &Path| std::fs::read(out.join("stories.jsonl")).unwrap();
+        assert!(
+            stories(&dir.join("merged")) == stories(&single),
+            "{mode}: stories differ"
+        );
+        let (_, recs) = read_results(&single);
+        let copies = recs.iter().filter(|r| r.duplicate_of.is_some()).count();
+        assert!(copies >= Edit::ALL.len(), "{mode}: {copies} duplicates");
+        // No shard alone had them all.
+        let most = parts
+            .iter()
+            .map(|p| {
+                read_results(p)
+                    .1
+                    .iter()
+                    .filter(|r| r.duplicate_of.is_some())
+                    .count()
+            })
+            .max()
+            .unwrap();
+        assert!(most < copies, "{mode}: one shard had every duplicate");
+    }
+}
+
+#[test]
 fn four_shards_merge_to_the_single_run_with_a_generator() {
     let tmp = tempfile::tempdir().unwrap();
     let models = tiny_models(tmp.path());
@@ -368,10 +409,22 @@ fn shards_compose_with_stdin_and_stdout() {
             lines.push((r.source.clone(), l.to_string()));
         }
     }
-    // Sources are `-:LINE` of the same stream: in line order, the single run's lines.
+    // Sources are `-:LINE` of the same stream: in line order, the single run's
+    // records, but for what relates articles of the whole batch (each shard on
+    // standard output relates its own; `brief merge` joins folders).
     lines.sort_by_key(|(src, _)| src[2..].parse::<usize>().unwrap());
-    let joined: String = lines.iter().map(|(_, l)| format!("{l}\n")).collect();
+    let joined: Vec<serde_json::Value> = lines.iter().map(|(_, l)| unrelated(l)).collect();
+    let single: Vec<serde_json::Value> = single.lines().map(unrelated).collect();
     assert_eq!(joined, single);
+}
+
+/// A record line without the fields that relate it to other articles of its batch.
+fn unrelated(line: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+    for key in ["story", "duplicate_of", "similarity"] {
+        v.as_object_mut().unwrap().remove(key);
+    }
+    v
 }
 
 /// Shard outputs of the built corpus with `opts`, in `tmp/NAME-K`.
@@ -693,11 +746,12 @@ fn spark_python() -> Option<PathBuf> {
     }
 }
 
-/// Records keyed by id, without `source` (`-:LINE` of each partition's stream).
+/// Records keyed by id, without `source` (`-:LINE` of each partition's stream) and
+/// the relations to other articles (each partition relates its own).
 fn by_id(jsonl: &str) -> BTreeMap<String, serde_json::Value> {
     let mut out = BTreeMap::new();
     for line in jsonl.lines().filter(|l| !l.trim().is_empty()) {
-        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let mut v = unrelated(line);
         let id = v["id"].as_str().unwrap().to_string();
         v.as_object_mut().unwrap().remove("source");
         assert!(out.insert(id.clone(), v).is_none(), "{id} twice");

@@ -284,6 +284,69 @@ fn sample_corpus_report_in_a_browser() {
 }
 
 #[test]
+fn stories_are_listed_and_list_their_articles() {
+    use brief::relate::edits::Edit;
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    copy_tree(&root().join("corpus/articles/bbc"), &input);
+    let story = std::fs::read_to_string(input.join("sport/001.txt")).unwrap();
+    for (i, edit) in Edit::ALL.iter().enumerate() {
+        std::fs::write(
+            input.join(format!("sport/copy-{i}.txt")),
+            edit.apply(&story),
+        )
+        .unwrap();
+    }
+    let models = tiny_models(tmp.path());
+    let out = tmp.path().join("out");
+    let records = run(
+        &input,
+        &out,
+        &models,
+        &["--no-generate", "--duplicates", "skip"],
+        0,
+    );
+    let html = out.join("report.html");
+    report(&out, &html);
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.contains("<h2>Stories</h2>"));
+    let original = records
+        .iter()
+        .find(|r| r.source.ends_with("sport/001.txt"))
+        .unwrap();
+    let id = original.story.clone().unwrap();
+    let members = records
+        .iter()
+        .filter(|r| r.story.as_ref() == Some(&id))
+        .count();
+    assert!(members > 3, "{members}");
+    assert!(text.contains(&format!("data-story=\"{id}\"")));
+    let rows = embedded_rows(&text);
+    let dups = rows.iter().filter(|r| r["du"].is_string()).count();
+    let want = records.iter().filter(|r| r.duplicate_of.is_some()).count();
+    assert_eq!(dups, want);
+    assert!(dups >= 3, "{dups}");
+
+    let Some(chrome) = Chromium::start("stories_are_listed_and_list_their_articles") else {
+        return;
+    };
+    let page = chrome.open(&html);
+    page.eval(&format!(
+        "document.querySelector('button.story[data-story=\"{id}\"]').click()"
+    ));
+    let shown = page.eval("document.querySelectorAll('#rows tr').length");
+    assert_eq!(shown, members as u64);
+    let badges = page.eval("document.querySelectorAll('#rows .dup').length");
+    let in_story = records
+        .iter()
+        .filter(|r| r.story.as_ref() == Some(&id) && r.duplicate_of.is_some())
+        .count();
+    assert_eq!(badges, in_story as u64);
+    page.screenshot(&screenshots().join("stories.png"));
+    page.assert_quiet();
+}
+
+#[test]
 fn generated_output_shows_ungrounded_claims() {
     let Some(chrome) = Chromium::start("generated_output_shows_ungrounded_claims") else {
         return;

@@ -282,7 +282,15 @@ fn torn_line_is_repaired_and_force_redoes_everything() {
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
     names.sort();
-    assert_eq!(names, [".brief.lock", "manifest.json", "results.jsonl"]);
+    assert_eq!(
+        names,
+        [
+            ".brief.lock",
+            "manifest.json",
+            "results.jsonl",
+            "stories.jsonl"
+        ]
+    );
 }
 
 #[test]

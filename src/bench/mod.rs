@@ -151,7 +151,7 @@ pub fn run(engine: &Engine, opts: &BenchOptions) -> Result<BenchReport> {
                 Some(first) => identical &= *first == lines,
                 None => {
                     if let Some(dir) = &opts.output {
-                        write_records(dir, &lines)?;
+                        write_records(dir, &lines, &engine.config().relate)?;
                     }
                     reference = Some(lines);
                 }
@@ -270,12 +270,28 @@ impl Gathered {
     }
 }
 
-/// The records of the first pass as `DIR/results.jsonl`.
-fn write_records(dir: &std::path::Path, lines: &[String]) -> Result<()> {
+/// The records of the first pass as `DIR/results.jsonl`, related to each other as a
+/// run relates them (duplicates, stories; `DIR/stories.jsonl`).
+fn write_records(
+    dir: &std::path::Path,
+    lines: &[String],
+    cfg: &crate::config::RelateConfig,
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut jsonl = lines.join("\n");
-    jsonl.push('\n');
-    write_atomic(&dir.join("results.jsonl"), jsonl.as_bytes())
+    let mut relater = crate::relate::Relater::new(cfg);
+    let mut jsonl = String::new();
+    for line in lines {
+        match serde_json::from_str::<Record>(line) {
+            Ok(mut r) => {
+                relater.relate(&mut r);
+                jsonl.push_str(&serde_json::to_string(&r).unwrap_or_default());
+            }
+            Err(_) => jsonl.push_str(line),
+        }
+        jsonl.push('\n');
+    }
+    write_atomic(&dir.join("results.jsonl"), jsonl.as_bytes())?;
+    crate::relate::write_stories(&dir.join(crate::relate::STORIES_FILE), &relater.finish())
 }
 
 /// A read article, or the error record of one that could not be read.

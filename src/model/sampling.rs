@@ -126,12 +126,14 @@ impl Sampler {
 }
 
 /// SplitMix64: small, fast, good enough for sampling, and reproducible across
-/// platforms (no dependency on `rand`'s algorithm choices).
+/// platforms (no dependency on `rand`'s algorithm choices). Also the fixed stream of
+/// the MinHash permutations (`relate::minhash`), so its output must never change.
 #[derive(Debug, Clone)]
-struct SplitMix64(u64);
+pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
+    /// The next value of the stream.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

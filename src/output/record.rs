@@ -12,7 +12,7 @@ use crate::text::clean::Removed;
 use crate::text::Span;
 
 /// Version of the record layout.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Whether the article was processed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +112,19 @@ pub struct ModelIds {
     pub generator: Option<String>,
 }
 
+/// An article's compact fingerprint ([`crate::relate`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// BLAKE3 of the cleaned text (hex, 32 digits).
+    pub text: String,
+    /// MinHash signature of its word shingles (base64 of 128 little-endian `u32`s).
+    pub minhash: String,
+    /// Lead vector: mean embedding of headline and first two sentences, int8 (base64);
+    /// absent for a skipped duplicate (the encoder did not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<String>,
+}
+
 /// One line of `results.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -150,6 +163,22 @@ pub struct Record {
     /// URL as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The id of the earlier article of the batch this one nearly repeats (its
+    /// group's canonical article); absent when it repeats none ([`crate::relate`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    /// Estimated Jaccard similarity of the shingles with `duplicate_of` (1 for the
+    /// same cleaned text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
+    /// The story (articles about the same event) the article belongs to: an id of
+    /// `stories.jsonl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story: Option<String>,
+    /// Why the article was not summarised: `duplicate` (`--duplicates skip`: see
+    /// `duplicate_of`'s record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     /// Cleaned body; all offsets are byte offsets into it (absent with `--no-text`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -171,6 +200,10 @@ pub struct Record {
     /// Models used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<ModelIds>,
+    /// What relating articles needs, kept so that a resumed run and `brief merge`
+    /// recompute duplicates and stories without the text or the encoder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Fingerprint>,
     /// Non-fatal problems.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -206,6 +239,10 @@ impl Record {
             byline: None,
             published: None,
             url: None,
+            duplicate_of: None,
+            similarity: None,
+            story: None,
+            skipped: None,
             text: None,
             sentences: Vec::new(),
             removed: Vec::new(),
@@ -213,6 +250,7 @@ impl Record {
             claims: Vec::new(),
             stats: None,
             model: None,
+            fingerprint: None,
             warnings: Vec::new(),
             error: Some(error),
         }

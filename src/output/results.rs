@@ -277,6 +277,45 @@ pub fn write_ranges(
     Ok(offsets)
 }
 
+/// Rewrite the results file at `path` line by line, atomically: `replace` sees each
+/// complete line (without its newline) and returns its new text, or `None` to keep it
+/// as it is. The file is replaced only when a line changed; returns how many did.
+pub fn rewrite_lines(
+    path: &Path,
+    mut replace: impl FnMut(&[u8]) -> Result<Option<Vec<u8>>>,
+) -> Result<usize> {
+    let dir = folder_of(path);
+    let mut tmp = NamedTempFile::with_prefix_in(".brief-", &dir).map_err(|e| Error::io(&dir, e))?;
+    let mut changed = 0;
+    {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        let mut lines = LineReader::open(path)?;
+        while let Some(line) = lines.next_line()? {
+            let new = match line.bytes.strip_suffix(b"\n") {
+                Some(body) if line.complete && !line.is_blank() => replace(body)?,
+                _ => None,
+            };
+            match new {
+                Some(mut text) => {
+                    changed += 1;
+                    text.push(b'\n');
+                    out.write_all(&text)
+                }
+                None => out.write_all(line.bytes),
+            }
+            .map_err(|e| Error::io(path, e))?;
+        }
+        out.flush().map_err(|e| Error::io(path, e))?;
+    }
+    if changed > 0 {
+        tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+        publishable(tmp.as_file(), path)?;
+        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+        sync_dir(&dir);
+    }
+    Ok(changed)
+}
+
 /// Longest line a reader of results files accepts: a record carries its article's
 /// cleaned text (at most `--max-article-bytes`, 16 MiB by default) plus spans and
 /// claims, so this leaves room for any record brief writes while bounding the memory a

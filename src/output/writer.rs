@@ -62,6 +62,9 @@ pub struct WrittenLine {
     pub len: u64,
 }
 
+/// Called on each record as it is written, in input order.
+pub type Hook = Box<dyn FnMut(&mut Record) + Send>;
+
 /// Reorders results by input index and writes each as one JSON line.
 pub struct OrderedWriter {
     sink: Sink,
@@ -69,6 +72,7 @@ pub struct OrderedWriter {
     pending: BTreeMap<usize, Vec<Record>>,
     written: usize,
     lines: Vec<WrittenLine>,
+    hook: Option<Hook>,
 }
 
 impl OrderedWriter {
@@ -80,7 +84,15 @@ impl OrderedWriter {
             pending: BTreeMap::new(),
             written: 0,
             lines: Vec::new(),
+            hook: None,
         }
+    }
+
+    /// Let `hook` see (and change) every record just before it is written, in input
+    /// order: the place for passes that need the records in order (`relate`).
+    pub fn with_hook(mut self, hook: Hook) -> Self {
+        self.hook = Some(hook);
+        self
     }
 
     /// Accept the records of input item `index` (one item may yield several records, or
@@ -95,7 +107,10 @@ impl OrderedWriter {
     }
 
     fn write_all(&mut self, records: Vec<Record>) -> Result<()> {
-        for r in records {
+        for mut r in records {
+            if let Some(hook) = &mut self.hook {
+                hook(&mut r);
+            }
             let line = serde_json::to_vec(&r).map_err(|e| {
                 Error::io(
                     "<record>",

@@ -66,6 +66,10 @@ pub(super) fn record(
         byline: p.byline,
         published: article.published.clone(),
         url: article.url.clone(),
+        duplicate_of: None,
+        similarity: None,
+        story: None,
+        skipped: None,
         text: include_text.then_some(p.text),
         sentences: p.spans,
         removed: p.removed,
@@ -73,6 +77,7 @@ pub(super) fn record(
         claims: p.claims,
         stats: Some(stats),
         model: Some(models),
+        fingerprint: None,
         warnings: p.warnings,
         error: None,
     }

@@ -30,6 +30,7 @@ use crate::model::{Embedder, Embeddings, Limits};
 use crate::output::manifest::ModelFile;
 use crate::output::record::ModelIds;
 use crate::output::{Record, SCHEMA_VERSION};
+use crate::relate::stories::Lead;
 use crate::text::{clean, segment, Removed, Span};
 
 use assemble::Parts;
@@ -206,19 +207,79 @@ impl Engine {
             .zip(generate_ms)
             .map(|(((article, p), w), ms)| {
                 let done = p.and_then(|p| guarded(|| self.finish(article, p, w, ms)));
-                let (mut record, ms) = match done {
-                    Ok(done) => done,
-                    Err(e) => (
-                        Record::failed(article.id.clone(), article.source.clone(), e),
-                        StageMs::new(),
-                    ),
-                };
-                record.source_bytes = article.source_bytes.clone();
-                record.content_hash = Some(article.content_hash());
-                record.config_hash = Some(self.config_hash.clone());
-                (record, ms)
+                self.stamped(article, done)
             })
             .collect()
+    }
+
+    /// The fingerprint print of `article`'s cleaned text, as its record will carry it
+    /// (`None` when the text is empty, so the article will fail): what
+    /// `--duplicates skip` compares before deciding to process an article.
+    pub fn print(&self, article: &Article) -> Option<crate::relate::dups::Print> {
+        let text = read_text(article, &mut |_| {}).ok()?;
+        Some(crate::relate::dups::Print::of(&text.text))
+    }
+
+    /// The record of an article that `--duplicates skip` found to repeat an earlier
+    /// one: cleaned and cut into sentences, with its fingerprint, neither encoded nor
+    /// summarised (`skipped: duplicate`; [`crate::relate::strip_to_skipped`]), stamped
+    /// as in [`Self::process`].
+    pub fn skip(&self, article: &Article) -> (Record, StageMs) {
+        let done = guarded(|| {
+            let mut ms = StageMs::new();
+            let mut clock = Instant::now();
+            let text = read_text(article, &mut |stage| {
+                let now = Instant::now();
+                ms.insert(stage.to_string(), (now - clock).as_millis() as u64);
+                clock = now;
+            })?;
+            let fingerprint = crate::relate::fingerprint(&text.text, None);
+            let parts = Parts {
+                parts: None,
+                summary: assemble::extractive_summary(&[], &[]),
+                claims: Vec::new(),
+                warnings: Vec::new(),
+                generation: None,
+                title: text.title,
+                byline: text.byline,
+                removed: text.removed,
+                text: text.text,
+                spans: text.spans,
+            };
+            let cfg = &self.config;
+            let mut record = assemble::record(
+                article,
+                parts,
+                ModelIds::default(),
+                &ms,
+                cfg.include_text,
+                cfg.timings,
+            );
+            record.fingerprint = Some(fingerprint);
+            crate::relate::strip_to_skipped(&mut record);
+            Ok((record, ms))
+        });
+        self.stamped(article, done)
+    }
+
+    /// An article's outcome as its record (an error record for a failure), stamped
+    /// with its source bytes, content hash and the engine's config hash.
+    fn stamped(
+        &self,
+        article: &Article,
+        done: Result<(Record, StageMs), ArticleError>,
+    ) -> (Record, StageMs) {
+        let (mut record, ms) = match done {
+            Ok(done) => done,
+            Err(e) => (
+                Record::failed(article.id.clone(), article.source.clone(), e),
+                StageMs::new(),
+            ),
+        };
+        record.source_bytes = article.source_bytes.clone();
+        record.content_hash = Some(article.content_hash());
+        record.config_hash = Some(self.config_hash.clone());
+        (record, ms)
     }
 
     /// The stages before generation: clean, segment, encode, select, claims, and
@@ -238,6 +299,7 @@ impl Engine {
         lap(&mut ms, "encode");
 
         let info: Vec<SentenceInfo> = sentences.iter().map(sentence_info).collect();
+        let lead = lead_vector(&emb, title_emb.as_deref(), &info);
         let chosen = select(&emb, title_emb.as_deref(), &info, &self.config.select);
         lap(&mut ms, "select");
         // Between stages that do not look at the flag themselves.
@@ -259,6 +321,7 @@ impl Engine {
         Ok(Prepared {
             text,
             emb,
+            lead,
             chosen,
             claims,
             feeds,
@@ -277,11 +340,13 @@ impl Engine {
         let Prepared {
             text,
             emb,
+            lead,
             chosen,
             claims,
             feeds,
             mut ms,
         } = p;
+        let fingerprint = crate::relate::fingerprint(&text.text, lead.as_ref());
         let sentences = text.sentences();
         let mut summary = assemble::extractive_summary(&sentences, &chosen);
         let mut warnings = Vec::new();
@@ -352,7 +417,9 @@ impl Engine {
             generator: self.generator.as_ref().map(|g| g.id.clone()),
         };
         let cfg = &self.config;
-        let record = assemble::record(article, parts, models, &ms, cfg.include_text, cfg.timings);
+        let mut record =
+            assemble::record(article, parts, models, &ms, cfg.include_text, cfg.timings);
+        record.fingerprint = Some(fingerprint);
         Ok((record, ms))
     }
 
@@ -465,10 +532,22 @@ fn read_text(article: &Article, lap: &mut dyn FnMut(&str)) -> Result<Text, Artic
     })
 }
 
+/// The lead vector stories compare ([`crate::relate::stories::Lead`]): the mean of
+/// the headline's embedding and the first two body sentences' that are not headings.
+fn lead_vector(emb: &Embeddings, title: Option<&[f32]>, info: &[SentenceInfo]) -> Option<Lead> {
+    let lead = (0..emb.len().min(info.len()))
+        .filter(|&i| !info[i].heading)
+        .take(2)
+        .map(|i| emb.row(i));
+    Lead::mean_of(title.into_iter().chain(lead))
+}
+
 /// An article after the stages before generation, waiting for its generation.
 struct Prepared {
     text: Text,
     emb: Embeddings,
+    /// The lead vector of stories.
+    lead: Option<Lead>,
     chosen: Vec<usize>,
     /// Extractive claims.
     claims: Vec<Claim>,

@@ -349,6 +349,7 @@ pub fn render(
         warnings,
         overview => minijinja::Value::from(minijinja::value::Serde(overview(page, manifest))),
         rows => minijinja::Value::from_safe_string(script_json(&page.rows)?),
+        stories => minijinja::Value::from(minijinja::value::Serde(&page.stories)),
         details => page.details.iter().map(|d| minijinja::Value::from_safe_string(d.clone())).collect::<Vec<_>>(),
     };
     env.get_template("page.html")

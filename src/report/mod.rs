@@ -64,6 +64,7 @@ pub fn run(opts: &ReportOptions) -> Result<ReportOutcome> {
     let manifest = read_manifest(&manifest_path, &mut warnings);
     let mut page = model::Page::default();
     read_records(&results, &mut page, &mut warnings)?;
+    page.stories = read_stories(&results.with_file_name(crate::relate::STORIES_FILE))?;
     let title = opts
         .input
         .canonicalize()
@@ -134,6 +135,22 @@ fn read_manifest(path: &Path, warnings: &mut Vec<String>) -> Option<serde_json::
             None
         }
     }
+}
+
+/// The stories beside the results, when there are (lines that are not JSON are
+/// skipped: the table is a view, the records are the data).
+fn read_stories(path: &Path) -> Result<Option<model::StoryTable>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let mut table = model::StoryTable::default();
+    let mut lines = LineReader::open(path)?;
+    while let Some(line) = lines.next_line()? {
+        if let Ok(story) = serde_json::from_slice::<serde_json::Value>(line.bytes) {
+            table.add(&story);
+        }
+    }
+    Ok(Some(table))
 }
 
 /// Stream the records into `page`. A line that is not a JSON object is skipped with a

@@ -47,6 +47,70 @@ pub struct Row {
     pub u: usize,
     /// Summary sentences marked `grounded: false`.
     pub us: usize,
+    /// `story`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sy: Option<String>,
+    /// `duplicate_of`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub du: Option<String>,
+    /// `skipped`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sk: Option<String>,
+}
+
+/// One story in the page's story table (`stories.jsonl`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoryRow {
+    /// Story id (the list filters on it).
+    pub id: String,
+    /// Label, else the id.
+    pub label: String,
+    /// Members.
+    pub size: usize,
+    /// First and last `published`, when known.
+    pub dates: String,
+}
+
+/// The stories of a run, for the page: the largest first.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct StoryTable {
+    /// Stories of more than one article, largest first, at most [`STORY_ROWS`].
+    pub rows: Vec<StoryRow>,
+    /// All stories.
+    pub total: usize,
+    /// Stories of one article.
+    pub single: usize,
+}
+
+/// Stories listed on the page at most.
+pub const STORY_ROWS: usize = 100;
+
+impl StoryTable {
+    /// Add a line of `stories.jsonl` (read leniently).
+    pub fn add(&mut self, story: &Value) {
+        let size = story.get("size").and_then(Value::as_u64).unwrap_or(0) as usize;
+        self.total += 1;
+        if size < 2 {
+            self.single += 1;
+            return;
+        }
+        let id = string(story.get("id")).unwrap_or_default();
+        let dates: Vec<String> = ["first_published", "last_published"]
+            .iter()
+            .filter_map(|k| string(story.get(*k)))
+            .collect();
+        let mut dates = dates;
+        dates.dedup();
+        self.rows.push(StoryRow {
+            label: string(story.get("label")).unwrap_or_else(|| id.clone()),
+            id,
+            size,
+            dates: dates.join(" – "),
+        });
+        // Largest first, then in file (founding) order; bounded.
+        self.rows.sort_by_key(|r| std::cmp::Reverse(r.size));
+        self.rows.truncate(STORY_ROWS);
+    }
 }
 
 /// Figures over all records, for the overview.
@@ -84,11 +148,14 @@ pub struct Page {
     pub details: Vec<String>,
     /// Figures.
     pub tally: Tally,
+    /// Stories, when the run wrote `stories.jsonl`.
+    pub stories: Option<StoryTable>,
 }
 
 /// Fields dropped from the detail: hashes and raw bytes mean nothing to a reader and
 /// `sentences` is replaced by its UTF-16 form.
-const DROPPED: [&str; 5] = [
+const DROPPED: [&str; 6] = [
+    "fingerprint",
     "schema_version",
     "content_hash",
     "config_hash",
@@ -188,6 +255,9 @@ fn row(r: &Map<String, Value>) -> Row {
         n: claims.len(),
         u: ungrounded(claims),
         us: ungrounded(array(summary.and_then(|s| s.get("sentences")))),
+        sy: string(r.get("story")),
+        du: string(r.get("duplicate_of")),
+        sk: string(r.get("skipped")),
     }
 }
 

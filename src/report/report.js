@@ -23,7 +23,7 @@
     r.i = i;
     r.title = r.t || r.s;
     r.byline = (r.b || '') + ' ' + (r.d || '');
-    r.hay = (r.title + '\n' + r.s + '\n' + (r.su || '')).toLowerCase();
+    r.hay = (r.title + '\n' + r.s + '\n' + (r.su || '') + '\n' + (r.sy || '')).toLowerCase();
   });
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
   var state = { q: '', status: '', ungrounded: false, sort: 'i', desc: false, limit: PAGE };
@@ -65,6 +65,7 @@
     var main = el('td', '', [el('div', 'title', [r.title])]);
     if (r.t) main.append(el('div', 'src', [r.s]));
     if (r.su) main.append(el('div', 'sum', [r.su]));
+    if (r.du) main.append(el('div', 'dup', [badge('soft', r.sk ? 'duplicate, skipped' : 'duplicate'), ' of ' + r.du]));
     var status = r.st === 'ok' ? badge('good', 'ok') : badge('errk', r.ek || r.st);
     tr.append(
       el('td', 'num', [r.i + 1]), main,
@@ -90,6 +91,15 @@
     });
   }
 
+  // A story's button lists its articles: the filter matches story ids.
+  document.querySelectorAll('button.story').forEach(function (b) {
+    b.addEventListener('click', function () {
+      $('q').value = b.dataset.story;
+      state.q = b.dataset.story;
+      applyFilters();
+      $('list').scrollIntoView();
+    });
+  });
   $('more').addEventListener('click', function () { state.limit += PAGE; renderRows(); });
   var timer = 0;
   $('q').addEventListener('input', function (e) {

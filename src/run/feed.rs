@@ -8,6 +8,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -18,11 +19,12 @@ use crate::ingest::{self, Article, Failure, IngestOptions, Unit};
 use crate::output::resume::{Plan, Position};
 use crate::output::Record;
 use crate::pipeline::{Engine, StageMs};
+use crate::relate::dups::Duplicates;
 
 /// One step of the run, in input order.
 enum Work {
-    /// Process this article.
-    Article(Article, Position),
+    /// Process this article (`true`: only as a skipped duplicate).
+    Article(Article, Position, bool),
     /// Record this read failure.
     Failed(Failure, Position),
     /// Already done (one article, or a whole unit not read again).
@@ -51,6 +53,11 @@ pub(super) struct Feed<'a> {
     pub shard: Option<Shard>,
     /// Articles read and left to other shards.
     pub out_of_shard: &'a AtomicU64,
+    /// With `--duplicates skip`: the articles read so far (and those earlier runs
+    /// wrote), to tell before processing whether an article repeats an earlier one.
+    /// Only the iterator feeding the pool locks it, one article at a time, in input
+    /// order.
+    pub seen: Option<&'a Mutex<Duplicates<Position>>>,
 }
 
 impl Feed<'_> {
@@ -84,11 +91,27 @@ impl Feed<'_> {
             let (i, item) = next?;
             Some(match item {
                 Ok(a) if self.plan.is_done(&a.key(), &a.content_hash()) => Work::Skip,
-                Ok(a) => Work::Article(a, pos(i)),
+                Ok(a) => {
+                    let skip = self.repeats(&a, pos(i));
+                    Work::Article(a, pos(i), skip)
+                }
                 Err(f) if self.plan.is_done(&f.key(), &f.content_hash()) => Work::Skip,
                 Err(f) => Work::Failed(f, pos(i)),
             })
         }))
+    }
+
+    /// With `--duplicates skip`, whether `a` at `pos` repeats an article before it
+    /// (indexing it for the articles after it).
+    fn repeats(&self, a: &Article, pos: Position) -> bool {
+        let Some(seen) = self.seen else {
+            return false;
+        };
+        let Some(print) = self.engine.print(a) else {
+            return false;
+        };
+        let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.observe(pos, &a.id, &print).is_some()
     }
 
     /// Read, group and process everything, sending each step's outcome to `tx`.
@@ -129,17 +152,21 @@ impl Feed<'_> {
     /// Articles abandoned by a stop send no record (the next run does them).
     fn process(&self, group: Vec<(usize, Work)>) -> Vec<Done> {
         let processed = self.engine.process_items(&group, |(_, w)| match w {
-            Work::Article(a, _) => Some(a),
+            Work::Article(a, _, false) => Some(a),
             _ => None,
         });
         group
             .into_iter()
             .zip(processed)
             .map(|((idx, work), processed)| match (work, processed) {
+                (Work::Article(a, pos, true), _) => {
+                    let (record, ms) = self.engine.skip(&a);
+                    (idx, Some((record, pos)), ms)
+                }
                 (Work::Article(..), Some((record, _))) if record.is_interrupted() => {
                     (idx, None, StageMs::new())
                 }
-                (Work::Article(_, pos), Some((record, ms))) => (idx, Some((record, pos)), ms),
+                (Work::Article(_, pos, _), Some((record, ms))) => (idx, Some((record, pos)), ms),
                 (Work::Failed(f, pos), _) => {
                     (idx, Some((self.engine.failed(f), pos)), StageMs::new())
                 }

@@ -26,6 +26,10 @@
 //!   earliest start to the latest finish; `docs_per_second` is the articles done over
 //!   the summed processing time. `merged` lists the folders.
 //!
+//! - **Relations.** Near-duplicates and stories are recomputed over the merged file in
+//!   input order from the records' fingerprints ([`crate::relate::recompute`]), so they
+//!   are those of one run; `stories.jsonl` is written beside it.
+//!
 //! Only an index (source, folder, offset, length) is held in memory; record lines are
 //! streamed from the shard files into a temporary file renamed into place.
 
@@ -197,6 +201,8 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeReport> {
         .map(|(_, _, e)| (e.part, e.offset, e.len))
         .collect();
     results::write_ranges(&out_results, &sources, &ranges)?;
+    // Each shard related only its own articles: relate them all, in input order.
+    crate::relate::recompute(&out_results, &manifests[0].config.relate)?;
 
     let manifest = merged_manifest(
         opts, manifests, counts, &records, &used, &finished, &warnings,

@@ -34,17 +34,21 @@ pub mod prepare;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
+use crate::config::DuplicatesMode;
 use crate::error::{Error, Result};
 use crate::ingest::shard::{keep_share, Shard};
 use crate::ingest::{self, Discovered, IngestOptions, Unit};
 use crate::output::manifest::Counts;
 use crate::output::resume::reorder;
 use crate::output::writer::write_atomic;
+use crate::output::Record;
 use crate::output::{results, Manifest, OrderedWriter, SCHEMA_VERSION};
 use crate::pipeline::Engine;
+use crate::relate::dups::Duplicates;
+use crate::relate::{self, Relater, STORIES_FILE};
 
 use drain::Drain;
 use feed::Feed;
@@ -251,8 +255,23 @@ impl<'e> Run<'e> {
         let ingest_ns = AtomicU64::new(0);
         let out_of_shard_read = AtomicU64::new(0);
         let t_processing = Instant::now();
+        let relate_cfg = engine.config().relate.clone();
+        let relater = Arc::new(Mutex::new(Relater::new(&relate_cfg)));
+        let hook = {
+            let relater = Arc::clone(&relater);
+            Box::new(move |r: &mut Record| lock(&relater).relate(r))
+        };
+        let resumed = !kept.is_empty();
+        let seen = (relate_cfg.duplicates == DuplicatesMode::Skip).then(|| {
+            Mutex::new(match &opts.output {
+                Output::Dir(dir) => {
+                    prepare::seen_before(&dir.join("results.jsonl"), &kept, &plan, &relate_cfg)
+                }
+                Output::Stdout => Duplicates::new(relate_cfg.duplicate_threshold),
+            })
+        });
         let mut drain = Drain {
-            writer: OrderedWriter::new(sink),
+            writer: OrderedWriter::new(sink).with_hook(hook),
             positions: plan.positions().clone(),
             track_positions: matches!(opts.output, Output::Dir(_)),
             counts: &mut manifest.counts,
@@ -284,6 +303,7 @@ impl<'e> Run<'e> {
             ingest_ns: &ingest_ns,
             shard: opts.shard,
             out_of_shard: &out_of_shard_read,
+            seen: seen.as_ref(),
         };
         let (tx, rx) = mpsc::sync_channel(threads * 4);
         std::thread::scope(|scope| {
@@ -300,8 +320,17 @@ impl<'e> Run<'e> {
         if let (Output::Dir(dir), false) = (&opts.output, interrupted) {
             let mut lines = kept;
             lines.extend(appended);
+            let path = dir.join("results.jsonl");
             if let Some(order) = reorder(&lines, &positions) {
-                results::rewrite(&dir.join("results.jsonl"), &order)?;
+                results::rewrite(&path, &order)?;
+            }
+            // Records kept from earlier runs were not seen by this run's pass: relate
+            // the whole file again (rewriting only the records that change).
+            if resumed {
+                relate::recompute(&path, &relate_cfg)?;
+            } else {
+                let stories = std::mem::replace(&mut *lock(&relater), Relater::new(&relate_cfg));
+                relate::write_stories(&dir.join(STORIES_FILE), &stories.finish())?;
             }
         }
         let processing = t_processing.elapsed().as_secs_f64();
@@ -319,6 +348,11 @@ impl<'e> Run<'e> {
         write_manifest(&opts.output, &manifest)?;
         Ok(RunReport { manifest })
     }
+}
+
+/// `m` locked, whether or not a holder panicked (the relater's state is plain data).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn write_manifest(output: &Output, manifest: &Manifest) -> Result<()> {

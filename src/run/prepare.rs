@@ -239,3 +239,50 @@ fn unit_keys(
             .collect()
     })
 }
+
+/// For `--duplicates skip` on a resumed folder: the duplicate index holding the `ok`
+/// records kept from earlier runs at their input positions, so that an article this
+/// run reads is compared with every article before it, whichever run did that one.
+/// A kept line that cannot be read back is left out (the final pass over the file,
+/// [`crate::relate::recompute`], relates the records whatever this index holds).
+pub(super) fn seen_before(
+    path: &std::path::Path,
+    kept: &[WrittenLine],
+    plan: &Plan,
+    cfg: &crate::config::RelateConfig,
+) -> crate::relate::dups::Duplicates<crate::output::resume::Position> {
+    use std::io::{Read, Seek, SeekFrom};
+
+    #[derive(serde::Deserialize)]
+    struct Kept {
+        id: String,
+        status: crate::output::Status,
+        #[serde(default)]
+        fingerprint: Option<crate::output::record::Fingerprint>,
+    }
+    let mut seen = crate::relate::dups::Duplicates::new(cfg.duplicate_threshold);
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return seen;
+    };
+    let mut buf = Vec::new();
+    for line in kept {
+        let Some(&pos) = plan.positions().get(&line.source) else {
+            continue;
+        };
+        buf.clear();
+        let read = file
+            .seek(SeekFrom::Start(line.offset))
+            .and_then(|_| (&mut file).take(line.len).read_to_end(&mut buf));
+        if read.is_err() {
+            continue;
+        }
+        let Ok(k) = serde_json::from_slice::<Kept>(&buf) else {
+            continue;
+        };
+        let print = k.fingerprint.as_ref().and_then(crate::relate::decode);
+        if let (crate::output::Status::Ok, Some((print, _))) = (k.status, print) {
+            seen.observe(pos, &k.id, &print);
+        }
+    }
+    seen
+}
