@@ -117,11 +117,7 @@ fn mixed_corpus_gives_records_error_records_and_exit_1() {
     assert_eq!(m.models.len(), 1);
     assert_eq!(m.models[0].sha256.len(), 64);
     // Nothing else is left in the output folder (no temporary files).
-    let mut names: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .collect();
-    names.sort();
+    let names = file_names(&out);
     // (The lock file stays: deleting it would let two runs hold two different files.)
     assert_eq!(
         names,

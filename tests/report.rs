@@ -529,11 +529,7 @@ fn report_reads_partial_old_and_unusual_records() {
     let stderr = report(&out.join("results.jsonl"), &page);
     assert!(stderr.contains("not a brief manifest"), "{stderr}");
     // Nothing is left but the page (no temporary file).
-    let mut names: Vec<String> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = file_names(tmp.path());
     assert_eq!(
         names,
         [

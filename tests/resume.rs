@@ -277,11 +277,7 @@ fn torn_line_is_repaired_and_force_redoes_everything() {
     assert_eq!((m.counts.done, m.counts.skipped), (13, 0));
     assert!(results(&out) == reference);
     // Nothing but the two files (and the run lock) is left behind.
-    let mut names: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .collect();
-    names.sort();
+    let names = file_names(&out);
     assert_eq!(
         names,
         [

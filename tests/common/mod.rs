@@ -71,6 +71,16 @@ pub fn tiny_generator(dir: &Path) -> String {
     path.display().to_string()
 }
 
+/// The names in folder `dir`, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Read `OUT/manifest.json`.
 pub fn read_manifest(out: &Path) -> brief::output::Manifest {
     let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest.json");
