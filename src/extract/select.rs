@@ -46,6 +46,30 @@ const DANGLING_OPENERS: &[&str] = &[
     "such",
 ];
 
+/// Verbs that name a quotation's speaker within the sentence ("…," she said).
+const ATTRIBUTION_VERBS: &[&str] = &[
+    "said",
+    "says",
+    "say",
+    "told",
+    "tells",
+    "added",
+    "adds",
+    "asked",
+    "asks",
+    "wrote",
+    "writes",
+    "explained",
+    "explains",
+    "insisted",
+    "insists",
+    "claimed",
+    "claims",
+    "warned",
+    "warns",
+    "according",
+];
+
 /// Verbs after which an opening "There" is existential ("There are…", "There has
 /// been…", "There may be…").
 const EXISTENTIAL_VERBS: &[&str] = &[
@@ -82,6 +106,12 @@ impl SentenceInfo {
             first,
             "i" | "we" | "i’m" | "i'm" | "we’re" | "we're" | "i’ve" | "i've"
         );
+        // A sentence that is all quotation, with no "said" of its own, needs the
+        // speaker named in another sentence just as much.
+        let bare_quote = s.trim_start().starts_with(['"', '“', '‘'])
+            && !s
+                .split_whitespace()
+                .any(|w| ATTRIBUTION_VERBS.contains(&w.trim_matches(|c: char| !c.is_alphabetic())));
         // Existential "There are parallels…" introduces something new; only the
         // locative "There, he…" points back.
         let existential = matches!(first, "there's" | "there’s")
@@ -94,7 +124,8 @@ impl SentenceInfo {
             heading: !terminal && words <= 12,
             dangling: (DANGLING_OPENERS.contains(&first) && !existential)
                 || points_back
-                || first_person,
+                || first_person
+                || bare_quote,
         }
     }
 }
@@ -481,6 +512,8 @@ mod tests {
             "We will appeal, the family said.",
             "There, he met the minister.",
             "There they stayed for a week.",
+            "\"The second trick is to get rid of the fat.\"",
+            "“We will win this,” was the message.",
         ] {
             assert!(SentenceInfo::of(s).dangling, "{s}");
         }
@@ -491,6 +524,8 @@ mod tests {
             "There are real parallels between the two alliances.",
             "There’s a history to the partnership.",
             "There has been no comment from the club.",
+            "\"The club has been fair,\" the family's lawyer said.",
+            "“The deal is done,” Smith told reporters.",
         ] {
             assert!(!SentenceInfo::of(s).dangling, "{s}");
         }
