@@ -2,6 +2,7 @@
 //! similarity to the headline, with maximal marginal relevance (MMR) against redundancy.
 
 use crate::config::SelectConfig;
+use crate::extract::features::REPORTING_VERBS;
 use crate::model::Embeddings;
 
 /// What selection needs to know about each sentence besides its embedding.
@@ -46,30 +47,6 @@ const DANGLING_OPENERS: &[&str] = &[
     "such",
 ];
 
-/// Verbs that name a quotation's speaker within the sentence ("…," she said).
-const ATTRIBUTION_VERBS: &[&str] = &[
-    "said",
-    "says",
-    "say",
-    "told",
-    "tells",
-    "added",
-    "adds",
-    "asked",
-    "asks",
-    "wrote",
-    "writes",
-    "explained",
-    "explains",
-    "insisted",
-    "insists",
-    "claimed",
-    "claims",
-    "warned",
-    "warns",
-    "according",
-];
-
 /// Verbs after which an opening "There" is existential ("There are…", "There has
 /// been…", "There may be…").
 const EXISTENTIAL_VERBS: &[&str] = &[
@@ -111,7 +88,7 @@ impl SentenceInfo {
         let bare_quote = s.trim_start().starts_with(['"', '“', '‘'])
             && !s
                 .split_whitespace()
-                .any(|w| ATTRIBUTION_VERBS.contains(&w.trim_matches(|c: char| !c.is_alphabetic())));
+                .any(|w| REPORTING_VERBS.contains(&w.trim_matches(|c: char| !c.is_alphabetic())));
         // Existential "There are parallels…" introduces something new; only the
         // locative "There, he…" points back.
         let existential = matches!(first, "there's" | "there’s")
