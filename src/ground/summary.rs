@@ -88,6 +88,18 @@ pub fn review(summary: &[(String, Verdict)], lead: &str, title: Option<&str>) ->
         total += words(i);
         total <= MAX_WORDS
     });
+    // A quotation the summary opens and never closes (the steer cut it) goes with
+    // the sentences from the one that opened it.
+    let open = |kept: &[usize]| {
+        let joined: Vec<&str> = kept.iter().map(|&i| summary[i].0.as_str()).collect();
+        crate::text::open_quote(&joined.join(" "))
+    };
+    while kept.len() > 1 && open(&kept) {
+        kept.pop();
+    }
+    if open(&kept) {
+        return Review::Reject("its quotation is never closed".into());
+    }
     let total: usize = kept.iter().map(words).sum();
     if kept.is_empty() {
         return Review::Reject(format!("its first sentence is over {MAX_WORDS} words"));
@@ -227,6 +239,15 @@ mod tests {
         let short = [ok("Harbour voted.")];
         assert!(
             matches!(review(&short, LEAD, None), Review::Reject(r) if r.contains("too little"))
+        );
+        let unclosed = [
+            ok("Harbour council voted on Tuesday to close the Elm Street bridge to cars."),
+            ok("Its engineer said: \"The deck is unsafe."),
+            ok("We have no choice."),
+        ];
+        assert_eq!(review(&unclosed, LEAD, None), Review::Accept(vec![0]));
+        assert!(
+            matches!(review(&unclosed[1..], LEAD, None), Review::Reject(r) if r.contains("never closed"))
         );
         let off = [ok("A town somewhere decided something about traffic and its roads this week, officials said.")];
         assert!(matches!(review(&off, LEAD, None), Review::Reject(r) if r.contains("main actors")));

@@ -128,14 +128,21 @@ impl Steer {
                 return Ok(false);
             }
             let text = decode(written)?;
-            // Not inside a quotation: a cut there would leave it open.
-            let open = text.matches('"').count() % 2 == 1
-                || text.matches('“').count() > text.matches('”').count();
-            return Ok(!open && !text.contains(self.marker.as_str()));
+            // Not inside a quotation, which a cut would leave open, unless it has
+            // run on for [`QUOTE_WAIT`] tokens: then a cut sentence (which the
+            // summary check drops) costs less than a section never written.
+            let waited = written.len() >= self.after + QUOTE_WAIT;
+            return Ok(
+                (!crate::text::open_quote(&text) || waited) && !text.contains(self.marker.as_str())
+            );
         }
         Ok(!decode(written)?.contains(self.marker.as_str()))
     }
 }
+
+/// Tokens past [`Steer::after`] that a steer waits for an open quotation to close:
+/// about one long quoted sentence.
+const QUOTE_WAIT: usize = 30;
 
 /// Whether a token ends a sentence ("." or "!" or "?", maybe with a closing quote).
 fn closes_sentence(token: &str) -> bool {
@@ -1019,6 +1026,10 @@ mod tests {
         // Not inside an open quotation; at its closing.
         assert!(!due(&[0, 1, 3, 4, 2], false, true));
         assert!(due(&[0, 1, 3, 4, 5], false, true));
+        // ...unless the quotation has run on for `QUOTE_WAIT` tokens past `after`.
+        let long_quote = [&[0, 1, 3][..], &[4; QUOTE_WAIT - 2], &[2]].concat();
+        assert!(!due(&long_quote, false, true));
+        assert!(due(&[&[4][..], &long_quote].concat(), false, true));
         // Never when the marker is written or there is no room; `after: 0` only at
         // the end of a turn, which steers whenever the marker is missing.
         assert!(!due(&[6, 0, 1, 2], false, true));

@@ -30,3 +30,9 @@ pub fn ends_sentence(s: &str) -> bool {
     s.trim_end()
         .ends_with(['.', '!', '?', '"', '”', '’', '\'', ')', '…', '。'])
 }
+
+/// Whether `s` leaves a double quotation open (an odd number of `"`, or more `“`
+/// than `”`).
+pub fn open_quote(s: &str) -> bool {
+    s.matches('"').count() % 2 == 1 || s.matches('“').count() > s.matches('”').count()
+}
