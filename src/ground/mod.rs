@@ -78,7 +78,10 @@ pub fn ground(
         let mut v = source.check(statement, vecs.row(row));
         if v.grounded {
             let evidence = v.support.first().and_then(|x| sentences.get(x.sentence));
-            if let Some(why) = evidence.and_then(|e| roles::swapped(statement, e)) {
+            let fault = evidence.and_then(|e| {
+                roles::swapped(statement, e).or_else(|| roles::substituted(statement, e))
+            });
+            if let Some(why) = fault {
                 v.grounded = false;
                 v.reason = Some(why);
             }
@@ -143,7 +146,46 @@ fn stands_alone(claim: &str) -> bool {
     let t = claim.trim();
     let quotation = t.starts_with(QUOTES) || t.trim_end_matches(['.', '!', '?']).ends_with(QUOTES);
     let leans = crate::extract::select::SentenceInfo::of(t).dangling || quotation;
-    !leans || named_attribution(t).is_some()
+    (!leans && !refers_out(t)) || named_attribution(t).is_some()
+}
+
+/// Whether a claim points at something it does not say: a first-person speaker
+/// ("We've been here one day"), "such a…" ("such an offence"), a picture or chart
+/// ("The plot above is based on…", "pictured"), or a closing "why" ("…it is not
+/// hard to see why").
+fn refers_out(claim: &str) -> bool {
+    const FIRST_PERSON: &[&str] = &[
+        "i", "i'm", "i've", "i'll", "i'd", "me", "my", "we", "we're", "we've", "we'll", "we'd",
+        "our",
+    ];
+    let words: Vec<String> = claim
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+                .trim_matches(['\'', '’'])
+                .to_lowercase()
+                .replace('’', "'")
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    // "us", not "US".
+    let first_person = words.iter().any(|w| FIRST_PERSON.contains(&w.as_str()))
+        || claim
+            .split_whitespace()
+            .any(|w| w.trim_matches(|c: char| !c.is_alphanumeric()) == "us");
+    let such = words
+        .windows(2)
+        .any(|p| p[0] == "such" && matches!(p[1].as_str(), "a" | "an"));
+    let pointer = words.windows(2).any(|p| {
+        matches!(p[0].as_str(), "above" | "below")
+            && matches!(
+                p[1].as_str(),
+                "is" | "are" | "was" | "were" | "shows" | "show"
+            )
+    }) || words.iter().any(|w| w == "pictured");
+    let closing =
+        claim.trim_end().ends_with(['.', '!', '?']) && words.last().is_some_and(|w| w == "why");
+    first_person || such || pointer || closing
 }
 
 /// Whether `statement` is mostly the instruction's own words (its worked example),
@@ -212,6 +254,12 @@ mod tests {
             "He said: 'It's no secret that I am now one of that wealthy minority.".to_string(),
             "'Which is remarkable when you consider what it is she does.'".to_string(),
             "I could not be happier with him at all.".to_string(),
+            "We've been here one day, the four of them.".to_string(),
+            "There was a warning that such an offence can carry six months.".to_string(),
+            "The plot above is based on 94,526 images for the years 1800-2000.".to_string(),
+            "After the video of his jig in Paris it is not hard to see why.".to_string(),
+            "The US created fewer jobs than expected in January, officials said.".to_string(),
+            "Rivals such as Leeds and Hull have a plan for the new season.".to_string(),
             "'We are no heroes, just tourists,' Makrus Asberg told the New York Post.".to_string(),
         ];
         assert_eq!(
@@ -219,6 +267,8 @@ mod tests {
             vec![
                 "Mr Peters said his client was asleep.",
                 "Pama then confronted Mr Yeaman again.",
+                "The US created fewer jobs than expected in January, officials said.",
+                "Rivals such as Leeds and Hull have a plan for the new season.",
                 "'We are no heroes, just tourists,' Makrus Asberg told the New York Post.",
             ]
         );

@@ -49,6 +49,155 @@ fn same_name(a: &str, b: &str) -> bool {
 /// How far before the action the evidence's actor may stand, in words.
 const REACH: usize = 12;
 
+/// Nouns for the people around someone, who act in their name or beside them: "the
+/// family of X" or "X's lawyer" doing something is not X doing it.
+const RELATIONS: &[&str] = &[
+    "family",
+    "families",
+    "wife",
+    "husband",
+    "widow",
+    "widower",
+    "son",
+    "sons",
+    "daughter",
+    "daughters",
+    "mother",
+    "father",
+    "mum",
+    "dad",
+    "parents",
+    "brother",
+    "brothers",
+    "sister",
+    "sisters",
+    "siblings",
+    "children",
+    "relatives",
+    "friend",
+    "friends",
+    "girlfriend",
+    "boyfriend",
+    "partner",
+    "fiancee",
+    "fiancée",
+    "lawyer",
+    "lawyers",
+    "attorney",
+    "attorneys",
+    "solicitor",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "representative",
+    "representatives",
+    "agent",
+    "fans",
+    "supporters",
+    "killer",
+    "killers",
+];
+
+/// Words of a statement that copies its evidence sentence, over which a changed name
+/// or number is a substitution. A gap of more words is a rewording.
+const SWAP_GAP: usize = 2;
+
+/// Share of a statement's words that must be copied, in order, from its evidence
+/// before [`substituted`] compares the rest (below it, the statement rewords).
+const COPIED: f32 = 0.6;
+
+/// Why `statement`, a near copy of `evidence`, puts another name or number where the
+/// evidence has one ("urged people to vote SNP" from "urged people to vote Labour"),
+/// if it does. Only gaps between copied words are compared, and only short ones with a
+/// name or number on both sides, so a name added at the start ("Gordon Brown" for
+/// "Mr Brown") or a reworded clause says nothing.
+pub fn substituted(statement: &str, evidence: &str) -> Option<String> {
+    let raw = |s: &str| -> Vec<String> {
+        s.split_whitespace()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string())
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    let (st, ev) = (raw(statement), raw(evidence));
+    let key = |w: &String| {
+        let w = w.to_lowercase().replace('’', "'");
+        w.strip_suffix("’s")
+            .or_else(|| w.strip_suffix("'s"))
+            .map(str::to_string)
+            .unwrap_or(w)
+    };
+    let (a, b): (Vec<String>, Vec<String>) =
+        (st.iter().map(key).collect(), ev.iter().map(key).collect());
+    let pairs = aligned(&a, &b);
+    if (pairs.len() as f32) < COPIED * a.len() as f32 {
+        return None;
+    }
+    let marked = |w: &String| w.chars().any(|c| c.is_ascii_digit()) || is_capitalised(w);
+    for g in pairs.windows(2) {
+        let ((c0, e0), (c1, e1)) = (g[0], g[1]);
+        let (said, source) = (&st[c0 + 1..c1], &ev[e0 + 1..e1]);
+        if said.is_empty() || source.is_empty() || said.len() > SWAP_GAP || source.len() > SWAP_GAP
+        {
+            continue;
+        }
+        let new: Vec<&String> = said.iter().filter(|w| marked(w)).collect();
+        let old: Vec<&String> = source.iter().filter(|w| marked(w)).collect();
+        // The same name in another form, or the same digits spaced otherwise.
+        let digits = |ws: &[String]| -> String {
+            ws.iter()
+                .flat_map(|w| w.chars())
+                .filter(char::is_ascii_digit)
+                .collect()
+        };
+        let related = new
+            .iter()
+            .any(|n| old.iter().any(|o| same_name(&key(n), &key(o))))
+            || (!digits(said).is_empty() && digits(said) == digits(source));
+        if !new.is_empty() && !old.is_empty() && !related {
+            return Some(format!(
+                "it says \"{}\" where the article says \"{}\"",
+                said.join(" "),
+                source.join(" ")
+            ));
+        }
+    }
+    None
+}
+
+/// Whether a word starts with a capital letter.
+fn is_capitalised(w: &str) -> bool {
+    w.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// The positions of a longest common subsequence of `a` and `b`, in order.
+fn aligned(a: &[String], b: &[String]) -> Vec<(usize, usize)> {
+    let (n, m) = (a.len(), b.len());
+    // Suffix table: `t[i][j]` = LCS length of `a[i..]` and `b[j..]`.
+    let mut t = vec![vec![0u16; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            t[i][j] = if a[i] == b[j] {
+                t[i + 1][j + 1] + 1
+            } else {
+                t[i + 1][j].max(t[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < n && j < m {
+        if a[i] == b[j] {
+            out.push((i, j));
+            i += 1;
+            j += 1;
+        } else if t[i + 1][j] >= t[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
 /// Why `statement` swaps the roles of its `evidence` sentence, if it does.
 pub fn swapped(statement: &str, evidence: &str) -> Option<String> {
     let words = plain_words(statement);
@@ -101,6 +250,26 @@ pub fn swapped(statement: &str, evidence: &str) -> Option<String> {
     let same = plain_words(&name)
         .iter()
         .any(|w| subject_words.iter().any(|s| same_name(s, w)));
+    if same {
+        // The right name, but as someone else's relative or agent: "the family of
+        // X broke down" or "X's lawyer said", told as "X broke down".
+        let first = (at + 1).saturating_sub(plain_words(&name).len());
+        let of = ev[first.saturating_sub(REACH)..first]
+            .windows(2)
+            .find(|p| p[1] == "of" && RELATIONS.contains(&p[0].as_str()))
+            .map(|p| p[0].clone());
+        let owns = ev[at + 1..action_at]
+            .iter()
+            .find(|w| RELATIONS.contains(&w.as_str()))
+            .cloned();
+        if let Some(rel) = of.or(owns) {
+            if !words[..said_at].contains(&rel) {
+                return Some(format!(
+                    "role swap: it says {subject} where the article says {subject}'s {rel}"
+                ));
+            }
+        }
+    }
     // The subject named between the actor and the action ("Y's coach X said") is fine.
     let between = ev[at + 1..action_at]
         .iter()
@@ -115,7 +284,7 @@ pub fn swapped(statement: &str, evidence: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::swapped;
+    use super::{substituted, swapped};
 
     #[test]
     fn a_swapped_subject_is_caught() {
@@ -128,6 +297,97 @@ mod tests {
         let ev =
             "Race director Charlie Whiting said Max Verstappen will make his debut in Melbourne.";
         assert!(swapped("Charlie Whiting will make his debut in Melbourne.", ev).is_some());
+    }
+
+    #[test]
+    fn a_relative_acting_is_not_the_person() {
+        let ev = "The family of murdered baseball player Chris Lane broke down in court as they listened.";
+        let why = swapped("Chris Lane broke down in court as he listened.", ev).unwrap();
+        assert!(why.contains("family"), "{why}");
+        let ev = "Chris Lane's lawyer said the case would go on.";
+        assert!(swapped("Chris Lane said the case would go on.", ev).is_some());
+        // Said with the relation, or about the person himself: silent.
+        assert_eq!(
+            swapped(
+                "Chris Lane's family broke down in court.",
+                "The family of Chris Lane broke down in court."
+            ),
+            None
+        );
+        assert_eq!(
+            swapped(
+                "Chris Lane broke the record.",
+                "Chris Lane, 22, broke the record."
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_changed_name_or_number_in_a_copy_is_caught() {
+        let ev =
+            "Mr Brown urged people to vote Labour to end the bedroom tax and food bank poverty.";
+        let why = substituted(
+            "Gordon Brown urged people to vote SNP to end the bedroom tax and food bank poverty.",
+            ev,
+        )
+        .unwrap();
+        assert!(why.contains("SNP") && why.contains("Labour"), "{why}");
+        let ev = "He scored an audacious 27-yard goal into a basketball hoop.";
+        assert!(substituted(
+            "He scored an audacious 25-yard goal into a basketball hoop.",
+            ev
+        )
+        .is_some());
+        // A name added at the start, a form of the same name, a reworded clause, a
+        // split number, a paraphrase: silent.
+        assert_eq!(
+            substituted(
+                "Gordon Brown urged people to vote Labour to end the bedroom tax.",
+                ev.replace("27-yard", "x").as_str()
+            ),
+            None
+        );
+        let ev = "Mr Brown urged people to vote Labour to end the bedroom tax.";
+        assert_eq!(
+            substituted(
+                "Gordon Brown urged people to vote Labour to end the bedroom tax.",
+                ev
+            ),
+            None
+        );
+        assert_eq!(
+            substituted("Peter O'Toole was on set.", "Peter O’Toole was on set."),
+            None
+        );
+        assert_eq!(
+            substituted(
+                "Russian troops crossed the border on Monday.",
+                "Russia's troops crossed the border on Monday."
+            ),
+            None
+        );
+        assert_eq!(
+            substituted(
+                "Hardy is selling antiques in a £100, 000 auction this week.",
+                "Hardy is selling antiques in a £100,000 auction this week."
+            ),
+            None
+        );
+        assert_eq!(
+            substituted(
+                "An announcement will be made by Kilmarnock on Friday.",
+                "An announcement will be made by the Rugby Park club on Friday."
+            ),
+            None
+        );
+        assert_eq!(
+            substituted(
+                "Labour won.",
+                "The SNP said on Friday that they had lost the seat."
+            ),
+            None
+        );
     }
 
     #[test]
