@@ -462,7 +462,8 @@ pub fn attribution(s: &str) -> Option<String> {
     });
     static ACCORDING: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"[Aa]ccording to\s+((?:the\s+)?(?:[A-Z][\w’'.-]*|[a-z]+)(?:\s+(?:of\s+|the\s+|for\s+)?[A-Z][\w’'.-]*){0,5})",
+            // "according to new research": the source, with the adjective before it.
+            r"[Aa]ccording to\s+((?:the\s+)?(?:(?:new|recent|latest|early|official|local|unconfirmed|preliminary|media|press|news)\s+)?(?:[A-Z][\w’'.-]*|[a-z]+)(?:\s+(?:of\s+|the\s+|for\s+)?[A-Z][\w’'.-]*){0,5})",
         )
         .expect("static regex")
     });
@@ -606,6 +607,14 @@ mod tests {
             attribution("Growth was slow, according to the Office for National Statistics.")
                 .as_deref(),
             Some("the Office for National Statistics")
+        );
+        assert_eq!(
+            attribution("Birmingham is the rat capital, according to new research.").as_deref(),
+            Some("new research")
+        );
+        assert_eq!(
+            attribution("They were stabbed, according to reports.").as_deref(),
+            Some("reports")
         );
         assert_eq!(
             attribution("Time Warner said on Friday that it now owns 8% of Google.").as_deref(),

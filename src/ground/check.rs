@@ -156,7 +156,13 @@ impl<'a> Source<'a> {
     /// A number of the statement that the article lacks (compared on digits and
     /// decimal points, so "£1,400" matches "1,400" and "1400").
     fn missing_number(&self, statement: &str) -> Option<String> {
-        features::numbers(statement)
+        // A small model's detokeniser can split a thousands group ("£100, 000"): read
+        // it as the one number it is.
+        static SPLIT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"(^|[^\d.,])(\d{1,3}), (\d{3})\b").expect("static regex")
+        });
+        let statement = SPLIT.replace_all(statement, "$1$2,$3");
+        features::numbers(&statement)
             .into_iter()
             .find(|n| digit_runs(n).iter().any(|d| !self.digits.contains(d)))
     }
@@ -283,6 +289,9 @@ mod tests {
         assert!(v.reason.unwrap().contains("102.80"));
         // "1400" and "£1,400" are the same number.
         let v = src.check("Maternity pay for new mothers is to rise by 1400 pounds under proposals announced by Patricia Hewitt.", &[1.0, 0.0, 0.0]);
+        assert!(v.grounded, "{v:?}");
+        // ...and so is "£1, 400", a thousands group split by the detokeniser.
+        let v = src.check("Maternity pay for new mothers is to rise by £1, 400 under proposals announced by Patricia Hewitt.", &[1.0, 0.0, 0.0]);
         assert!(v.grounded, "{v:?}");
     }
 
