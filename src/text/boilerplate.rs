@@ -535,6 +535,11 @@ static DATELINE_AGENCY: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
+/// "(CNN)The …", "(The Hollywood Reporter)Stan …": a credit in brackets opening the
+/// text, with the story's first word right after it (no space, no dash).
+static DATELINE_CREDIT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^\([A-Z][\w.&'’-]*(?:\s+[A-Z][\w.&'’-]*){0,3}\)"));
+
 /// "WASHINGTON — ", "BEIRUT, Lebanon — ": an all-caps place and a dash.
 static DATELINE_CAPS: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -575,6 +580,11 @@ pub(crate) fn leading_prefix(line: &str) -> Option<(Prefix, usize)> {
     }
     if let Some(m) = TIMESTAMP.find(line) {
         return Some((Prefix::Timestamp, m.end()));
+    }
+    if let Some(m) = DATELINE_CREDIT.find(line) {
+        if line[m.end()..].starts_with(|c: char| c.is_uppercase() || "\"“‘".contains(c)) {
+            return Some((Prefix::Dateline, m.end()));
+        }
     }
     for r in [&*DATELINE_AGENCY, &*DATELINE_CAPS] {
         if let Some(m) = r.find(line) {

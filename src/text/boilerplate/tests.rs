@@ -400,3 +400,23 @@ fn inline_furniture_is_bounded_on_long_lines() {
         let _ = inline_furniture(t);
     }
 }
+
+#[test]
+fn a_bracketed_credit_glued_to_the_first_word_is_a_dateline() {
+    let cut = |l: &'static str| leading_prefix(l).map(|(p, n)| (p, &l[n..]));
+    assert_eq!(
+        cut("(CNN)The last time Frank Jordan spoke with his son."),
+        Some((
+            Prefix::Dateline,
+            "The last time Frank Jordan spoke with his son."
+        ))
+    );
+    assert_eq!(
+        cut("(The Hollywood Reporter)Stan Freberg has died."),
+        Some((Prefix::Dateline, "Stan Freberg has died."))
+    );
+    // A bracket the sentence goes on from, or one that opens an aside: kept.
+    assert_eq!(cut("(CNN) reported first."), None);
+    assert_eq!(cut("(Updated) the council met."), None);
+    assert_eq!(cut("(and this is why) it matters."), None);
+}
