@@ -29,11 +29,9 @@ fn plain_words(s: &str) -> Vec<String> {
         .map(|w| {
             let w = w
                 .trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase();
-            w.strip_suffix("’s")
-                .or_else(|| w.strip_suffix("'s"))
-                .map(str::to_string)
-                .unwrap_or(w)
+                .to_lowercase()
+                .replace('’', "'");
+            w.strip_suffix("'s").map(str::to_string).unwrap_or(w)
         })
         .filter(|w| !w.is_empty())
         .collect()
@@ -112,46 +110,37 @@ const COPIED: f32 = 0.6;
 /// name or number on both sides, so a name added at the start ("Gordon Brown" for
 /// "Mr Brown") or a reworded clause says nothing.
 pub fn substituted(statement: &str, evidence: &str) -> Option<String> {
-    let raw = |s: &str| -> Vec<String> {
+    // Words as written (a name is capitalised) and as compared.
+    let written = |s: &str| -> Vec<String> {
         s.split_whitespace()
             .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string())
             .filter(|w| !w.is_empty())
             .collect()
     };
-    let (st, ev) = (raw(statement), raw(evidence));
-    let key = |w: &String| {
-        let w = w.to_lowercase().replace('’', "'");
-        w.strip_suffix("’s")
-            .or_else(|| w.strip_suffix("'s"))
-            .map(str::to_string)
-            .unwrap_or(w)
-    };
-    let (a, b): (Vec<String>, Vec<String>) =
-        (st.iter().map(key).collect(), ev.iter().map(key).collect());
+    let (st, ev) = (written(statement), written(evidence));
+    let (a, b) = (plain_words(statement), plain_words(evidence));
     let pairs = aligned(&a, &b);
     if (pairs.len() as f32) < COPIED * a.len() as f32 {
         return None;
     }
-    let marked = |w: &String| w.chars().any(|c| c.is_ascii_digit()) || is_capitalised(w);
     for g in pairs.windows(2) {
         let ((c0, e0), (c1, e1)) = (g[0], g[1]);
         let (said, source) = (&st[c0 + 1..c1], &ev[e0 + 1..e1]);
+        let (said_keys, source_keys) = (&a[c0 + 1..c1], &b[e0 + 1..e1]);
         if said.is_empty() || source.is_empty() || said.len() > SWAP_GAP || source.len() > SWAP_GAP
         {
             continue;
         }
-        let new: Vec<&String> = said.iter().filter(|w| marked(w)).collect();
-        let old: Vec<&String> = source.iter().filter(|w| marked(w)).collect();
-        // The same name in another form, or the same digits spaced otherwise.
-        let digits = |ws: &[String]| -> String {
+        let marked = |ws: &[String], keys: &'_ [String]| -> Vec<String> {
             ws.iter()
-                .flat_map(|w| w.chars())
-                .filter(char::is_ascii_digit)
+                .zip(keys)
+                .filter(|(w, _)| is_name_or_number(w))
+                .map(|(_, k)| k.clone())
                 .collect()
         };
-        let related = new
-            .iter()
-            .any(|n| old.iter().any(|o| same_name(&key(n), &key(o))))
+        let (new, old) = (marked(said, said_keys), marked(source, source_keys));
+        // The same name in another form, or the same digits spaced otherwise.
+        let related = new.iter().any(|n| old.iter().any(|o| same_name(n, o)))
             || (!digits(said).is_empty() && digits(said) == digits(source));
         if !new.is_empty() && !old.is_empty() && !related {
             return Some(format!(
@@ -164,12 +153,22 @@ pub fn substituted(statement: &str, evidence: &str) -> Option<String> {
     None
 }
 
-/// Whether a word starts with a capital letter.
-fn is_capitalised(w: &str) -> bool {
-    w.chars().next().is_some_and(char::is_uppercase)
+/// Whether a word as written is a name (capitalised) or a number (has a digit).
+fn is_name_or_number(w: &str) -> bool {
+    w.chars().next().is_some_and(char::is_uppercase) || w.chars().any(|c| c.is_ascii_digit())
 }
 
-/// The positions of a longest common subsequence of `a` and `b`, in order.
+/// The digits of some words, in order ("£100, 000" and "£100,000" alike).
+fn digits(ws: &[String]) -> String {
+    ws.iter()
+        .flat_map(|w| w.chars())
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
+/// The positions of a longest common subsequence of `a` and `b`, in order, in both.
+/// A plain table: a claim has at most 40 words and its evidence is one sentence, and
+/// `eval::lcs` (bit-parallel, for ROUGE) marks the matches of one side only.
 fn aligned(a: &[String], b: &[String]) -> Vec<(usize, usize)> {
     let (n, m) = (a.len(), b.len());
     // Suffix table: `t[i][j]` = LCS length of `a[i..]` and `b[j..]`.
