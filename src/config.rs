@@ -219,8 +219,9 @@ pub struct Config {
     pub models_dir: PathBuf,
     /// Worker threads (0 = all cores).
     pub threads: usize,
-    /// Articles a worker takes at once and decodes together (one batched forward
-    /// pass per step); 1 = one at a time. Output is the same for any value.
+    /// Articles a worker keeps decoding together (one batched forward pass per
+    /// step; the next article joins as one ends); 1 = one at a time. Output is the
+    /// same for any value.
     pub batch: usize,
     /// Articles larger than this many bytes are rejected with `too_large`.
     pub max_article_bytes: u64,
@@ -281,23 +282,14 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Articles per worker group for `items` articles on `threads` workers (`None`: a
-    /// stream of unknown length): at most [`Config::batch`], and even-sized so that
-    /// every worker gets the same number of groups (the last group of a run would
-    /// otherwise leave workers idle).
-    ///
-    /// Groups of several batches, whose decode batch refills as articles end
-    /// ([`crate::model::generator::Generator::generate_batch_after`]), were measured
-    /// on 48 BBC stories with 2 workers: 8.9 articles/min against 8.3 (one quiet pass
-    /// each, groups of 24 against 12), but 1.63 GB peak RSS against 1.44 and every
-    /// record held back to its group's end; not worth it until a worker's batch
-    /// takes articles from the feed as it goes.
-    pub fn group_size(&self, items: Option<usize>, threads: usize) -> usize {
+    /// Decode slots per worker for `items` articles on `threads` workers (`None`: a
+    /// stream of unknown length): [`Config::batch`], but no more than each worker's
+    /// share of the articles, so a short run still puts every worker to work (a
+    /// worker fills its slots as it takes articles from the feed).
+    pub fn slots(&self, items: Option<usize>, threads: usize) -> usize {
         let batch = self.batch.max(1);
         let Some(items) = items else { return batch };
-        let threads = threads.max(1);
-        let rounds = items.div_ceil(threads.saturating_mul(batch)).max(1);
-        items.div_ceil(threads * rounds).clamp(1, batch)
+        items.div_ceil(threads.max(1)).clamp(1, batch)
     }
 
     /// BLAKE3 (64 hex digits) of everything that shapes a record besides the article:
@@ -385,24 +377,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn groups_are_even_and_within_the_batch_size() {
+    fn slots_are_the_batch_size_or_a_workers_share() {
         let cfg = Config {
             batch: 16,
             ..Config::default()
         };
-        assert_eq!(cfg.group_size(Some(100), 2), 13); // 8 groups: 4 per worker
-        assert_eq!(cfg.group_size(Some(11), 1), 11);
-        assert_eq!(cfg.group_size(Some(11), 2), 6);
-        assert_eq!(cfg.group_size(Some(1), 2), 1);
-        assert_eq!(cfg.group_size(Some(0), 2), 1);
-        assert_eq!(cfg.group_size(Some(1000), 2), 16);
-        assert_eq!(cfg.group_size(None, 2), 16);
+        assert_eq!(cfg.slots(Some(100), 2), 16);
+        assert_eq!(cfg.slots(Some(11), 1), 11);
+        assert_eq!(cfg.slots(Some(11), 2), 6);
+        assert_eq!(cfg.slots(Some(1), 2), 1);
+        assert_eq!(cfg.slots(Some(0), 2), 1);
+        assert_eq!(cfg.slots(Some(1000), 2), 16);
+        assert_eq!(cfg.slots(None, 2), 16);
         let one = Config {
             batch: 1,
             ..Config::default()
         };
-        assert_eq!(one.group_size(Some(100), 2), 1);
-        assert_eq!(one.group_size(None, 2), 1);
+        assert_eq!(one.slots(Some(100), 2), 1);
+        assert_eq!(one.slots(None, 2), 1);
     }
 
     #[test]

@@ -15,9 +15,8 @@ pub mod stats;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Instant;
-
-use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::ingest::{self, Article};
@@ -222,8 +221,8 @@ struct Pass {
     rss_reset: bool,
 }
 
-/// Process every item on `pool` (after `warmup` untimed articles) in groups, as a
-/// run does; returns the pass and its wall time in seconds.
+/// Process every item on `pool` (after `warmup` untimed articles) as a run does
+/// ([`Engine::process_on`]); returns the pass and its wall time in seconds.
 fn timed_pass(
     engine: &Engine,
     pool: &rayon::ThreadPool,
@@ -231,25 +230,45 @@ fn timed_pass(
     warmup: usize,
 ) -> (Pass, f64) {
     let threads = pool.current_num_threads();
+    let slots = |n| engine.config().slots(Some(n), threads);
     if warmup > 0 {
         let n = warmup.min(items.len());
-        let group = engine.config().group_size(Some(n), threads);
-        pool.install(|| {
-            items[..n]
-                .par_chunks(group)
-                .for_each(|c| drop(process(engine, c)))
-        });
+        engine.process_on(
+            pool,
+            slots(n),
+            items[..n].iter(),
+            |i| i.as_ref().ok(),
+            |_, _| {},
+        );
     }
     let rss_reset = machine::reset_peak_rss();
     let t = Instant::now();
-    let group = engine.config().group_size(Some(items.len()), threads);
-    let records: Vec<Done> = pool.install(|| {
-        items
-            .par_chunks(group)
-            .flat_map_iter(|c| process(engine, c))
-            .collect()
-    });
+    let done = Mutex::new(Vec::with_capacity(items.len()));
+    // An article's latency runs from when a worker takes it to its serialised record.
+    let taken = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (i, item, Instant::now()));
+    engine.process_on(
+        pool,
+        slots(items.len()),
+        taken,
+        |(_, item, _)| item.as_ref().ok(),
+        |(i, item, taken), processed| {
+            let (record, stage_ms) = match (item, processed) {
+                (_, Some(processed)) => processed,
+                (Err(record), None) => ((**record).clone(), StageMs::new()),
+                // The engine answers every article it is given.
+                (Ok(_), None) => return,
+            };
+            let d = serialise(record, stage_ms, taken);
+            done.lock().unwrap_or_else(|p| p.into_inner()).push((i, d));
+        },
+    );
     let wall = t.elapsed().as_secs_f64();
+    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    done.sort_by_key(|&(i, _)| i);
+    let records = done.into_iter().map(|(_, d)| d).collect();
     (Pass { records, rss_reset }, wall)
 }
 
@@ -314,25 +333,6 @@ fn read_all(engine: &Engine, inputs: &[PathBuf]) -> Result<Vec<Item>> {
         );
     }
     Ok(items)
-}
-
-/// Process a group of articles (decoded together) and serialise each record,
-/// timing both; an article's latency is its group's.
-fn process(engine: &Engine, items: &[Item]) -> Vec<Done> {
-    let t = Instant::now();
-    let processed = engine.process_items(items, |i| i.as_ref().ok());
-    items
-        .iter()
-        .zip(processed)
-        .map(|(item, processed)| {
-            let (record, stage_ms) = match (item, processed) {
-                (_, Some(done)) => done,
-                (Err(record), None) => ((**record).clone(), StageMs::new()),
-                (Ok(_), None) => unreachable!("process_items answers every article"),
-            };
-            serialise(record, stage_ms, t)
-        })
-        .collect()
 }
 
 fn serialise(record: Record, stage_ms: StageMs, t: Instant) -> Done {

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::generate::prompt::{answer_options, article_block, CLAIMS_START, INSTRUCTION, PRIMER};
 use crate::generate::{combine_parts, PromptIds, Written};
 use crate::model::chat::ChatMessage;
-use crate::model::generator::{GenerateOptions, Generated, Generator, Prefix};
+use crate::model::generator::{Batch, GenerateOptions, Generated, Generator, Prefix};
 
 /// Marks where the article goes in the rendered chat prompt.
 const ARTICLE_SLOT: &str = "\u{2063}ARTICLE\u{2063}";
@@ -98,31 +98,25 @@ impl DecoderWriter {
         Ok(written(out))
     }
 
-    /// Write several articles (headline, chosen sentences), decoding up to `slots`
-    /// of them together: one batched forward pass per step, the next article joining
-    /// as one ends. Each result equals [`Self::write`] of that article alone (the
-    /// int8 kernel computes each row the same whatever the batch; test). If the batch
-    /// fails as a whole, every article is written alone, so one bad article cannot
-    /// fail the others.
-    pub fn write_batch(
+    /// An empty decode batch for [`Self::join`].
+    pub fn batch<K>(&self) -> Batch<'_, K> {
+        Batch::new(&self.generator, &self.options)
+    }
+
+    /// Start writing an article (headline, chosen sentences) in `batch`, under
+    /// `key`: its prompt is prefilled and it decodes with the others from the next
+    /// step (or fails there); [`written`] turns what the batch hands out into a
+    /// [`Written`]. Each result equals [`Self::write`] of that article alone (test).
+    pub fn join<K>(
         &self,
-        items: &[(Option<&str>, Vec<&str>)],
-        slots: usize,
-    ) -> Vec<Result<Written>> {
-        if items.len() < 2 {
-            return items.iter().map(|(t, s)| self.write(*t, s)).collect();
-        }
-        let batch = items
-            .iter()
-            .map(|(t, s)| self.suffix_ids(*t, s))
-            .collect::<Result<Vec<_>>>()
-            .and_then(|suffixes| {
-                self.generator
-                    .generate_batch_after(&self.prefix, &suffixes, slots, &self.options)
-            });
-        match batch {
-            Ok(out) => out.into_iter().map(|g| Ok(written(g))).collect(),
-            Err(_) => items.iter().map(|(t, s)| self.write(*t, s)).collect(),
+        batch: &mut Batch<'_, K>,
+        key: K,
+        title: Option<&str>,
+        sentences: &[&str],
+    ) {
+        match self.suffix_ids(title, sentences) {
+            Ok(ids) => batch.join(key, &self.prefix, &ids),
+            Err(e) => batch.fail(key, e),
         }
     }
 
@@ -145,7 +139,8 @@ impl DecoderWriter {
     }
 }
 
-fn written(out: Generated) -> Written {
+/// What the model generated for an article, parsed.
+pub(super) fn written(out: Generated) -> Written {
     let answer = out.text.clone();
     Written::new(out, &answer)
 }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
-use crate::model::generator::{Generated, Generator, StopReason};
+use crate::model::generator::{Batch, Generated, Generator, StopReason};
 use crate::model::hf;
 use crate::model::registry::{GeneratorFormat, GeneratorSource};
 use crate::model::t5::T5Model;
@@ -125,16 +125,14 @@ impl Writer {
         }
     }
 
-    /// Several articles at once (see [`DecoderWriter::write_batch`]); the
-    /// encoder-decoder model writes them one after another.
-    pub fn write_batch(
-        &self,
-        items: &[(Option<&str>, Vec<&str>)],
-        slots: usize,
-    ) -> Vec<Result<Written>> {
-        match self {
-            Self::Decoder(a) => a.write_batch(items, slots),
-            Self::Seq2Seq(s) => items.iter().map(|(t, p)| s.write(*t, p)).collect(),
+    /// An empty [`Writing`]: articles written together under keys of the caller's.
+    pub fn writing<K>(&self) -> Writing<'_, K> {
+        Writing {
+            lane: match self {
+                Self::Decoder(d) => Lane::Decoder(d, d.batch()),
+                Self::Seq2Seq(s) => Lane::Seq2Seq(s),
+            },
+            ready: Vec::new(),
         }
     }
 
@@ -170,6 +168,72 @@ impl Writer {
             Self::Decoder(a) => a.count_tokens(text),
             Self::Seq2Seq(s) => s.count_tokens(text),
         }
+    }
+}
+
+/// Articles being written together. With a decoder, one [`Batch`] decodes them all
+/// (one batched forward pass per [`Self::step`]) and an article may join at any
+/// step, so the caller keeps the batch full as articles end; the encoder-decoder
+/// model writes each article as it joins. Every result equals [`Writer::write`] of
+/// that article alone (test).
+pub struct Writing<'w, K> {
+    lane: Lane<'w, K>,
+    /// Results to hand out at the next step (seq2seq articles).
+    ready: Vec<(K, Result<Written>)>,
+}
+
+enum Lane<'w, K> {
+    Decoder(&'w DecoderWriter, Batch<'w, K>),
+    Seq2Seq(&'w Seq2SeqWriter),
+}
+
+impl<K> Writing<'_, K> {
+    /// Start writing an article (headline, chosen sentences) under `key`.
+    pub fn join(&mut self, key: K, title: Option<&str>, sentences: &[&str]) {
+        match &mut self.lane {
+            Lane::Decoder(d, batch) => d.join(batch, key, title, sentences),
+            Lane::Seq2Seq(s) => self.ready.push((key, s.write(title, sentences))),
+        }
+    }
+
+    /// Articles joined and not yet handed out.
+    pub fn len(&self) -> usize {
+        self.ready.len()
+            + match &self.lane {
+                Lane::Decoder(_, batch) => batch.len(),
+                Lane::Seq2Seq(_) => 0,
+            }
+    }
+
+    /// True when every article joined has been handed out.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// One decoding step; returns the articles that are done, with what was
+    /// written or their error.
+    pub fn step(&mut self) -> Vec<(K, Result<Written>)> {
+        let mut out = std::mem::take(&mut self.ready);
+        if let Lane::Decoder(_, batch) = &mut self.lane {
+            if !batch.is_empty() {
+                out.extend(
+                    batch
+                        .step()
+                        .into_iter()
+                        .map(|(k, r)| (k, r.map(decoder::written))),
+                );
+            }
+        }
+        out
+    }
+
+    /// Abandon every article not handed out (after a panic), handing back the keys.
+    pub fn into_keys(self) -> Vec<K> {
+        let mut keys: Vec<K> = self.ready.into_iter().map(|(k, _)| k).collect();
+        if let Lane::Decoder(_, batch) = self.lane {
+            keys.extend(batch.into_keys());
+        }
+        keys
     }
 }
 

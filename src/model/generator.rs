@@ -517,11 +517,11 @@ impl Generator {
     }
 
     /// Generate continuations of `prefix` followed by each of `suffixes`, at most
-    /// `slots` of them decoding together: every step runs one batched forward pass
-    /// over the sequences going, and when one ends the next suffix is prefilled and
-    /// joins the batch (continuous batching), so the batch stays full until the last
-    /// suffixes. Results equal one [`Self::generate_after`] per suffix (test), in the
-    /// same order, for any `slots`; a sequence that fails fails the whole call.
+    /// `slots` of them decoding together in one [`Batch`]: when one ends the next
+    /// suffix is prefilled and joins (continuous batching), so the batch stays full
+    /// until the last suffixes. Results equal one [`Self::generate_after`] per suffix
+    /// (test), in the same order, for any `slots`; a sequence that fails fails the
+    /// whole call.
     pub fn generate_batch_after(
         &self,
         prefix: &Prefix,
@@ -531,50 +531,20 @@ impl Generator {
     ) -> Result<Vec<Generated>> {
         let slots = slots.max(1);
         let mut done: Vec<Option<Generated>> = vec![None; suffixes.len()];
-        // (suffix index, sequence, when its decoding started)
-        let mut live: Vec<(usize, Sequence, Instant)> = Vec::with_capacity(slots);
+        let mut batch = Batch::new(self, options);
         let mut waiting = suffixes.iter().enumerate();
         loop {
-            while live.len() < slots {
+            while batch.len() < slots {
                 let Some((i, suffix)) = waiting.next() else {
                     break;
                 };
-                live.push((
-                    i,
-                    self.start_after(prefix, suffix, options)?,
-                    Instant::now(),
-                ));
+                batch.join(i, prefix, suffix);
             }
-            if live.is_empty() {
+            if batch.is_empty() {
                 break;
             }
-            let mut batch = Vec::new();
-            let mut ended = Vec::new();
-            for (k, (_, seq, _)) in live.iter_mut().enumerate() {
-                match seq.choose(self, options)? {
-                    Step::Done(reason) => ended.push((k, reason)),
-                    Step::Feed(token) => batch.push((k, token)),
-                    // Rare (a steering continuation): run it alone.
-                    Step::FeedMany(ids) => seq.logits = self.model.forward(&ids, &mut seq.cache)?,
-                }
-            }
-            if !batch.is_empty() {
-                let tokens: Vec<u32> = batch.iter().map(|&(_, t)| t).collect();
-                let mut caches: Vec<&mut KvCache> = live
-                    .iter_mut()
-                    .enumerate()
-                    .filter(|(k, _)| batch.iter().any(|&(j, _)| j == *k))
-                    .map(|(_, (_, s, _))| &mut s.cache)
-                    .collect();
-                let logits = self.model.forward_batch(&tokens, &mut caches)?;
-                for (&(k, _), l) in batch.iter().zip(logits) {
-                    live[k].1.logits = l;
-                }
-            }
-            // Highest index first, so the indices still to remove stay valid.
-            for (k, reason) in ended.into_iter().rev() {
-                let (i, seq, start) = live.swap_remove(k);
-                done[i] = Some(seq.finish(self, reason, start.elapsed().as_millis() as u64)?);
+            for (i, result) in batch.step() {
+                done[i] = Some(result?);
             }
         }
         Ok(done.into_iter().flatten().collect())
@@ -591,6 +561,133 @@ impl Generator {
             )));
         }
         Ok(())
+    }
+}
+
+/// Sequences decoding together, each under a key of the caller's: every
+/// [`Batch::step`] runs one batched forward pass over the weights for all of them
+/// (the int8 kernel computes each row the same whatever the batch, so every result
+/// equals [`Generator::generate_after`] alone; test), and a sequence may
+/// [`Batch::join`] at any step, so a caller can keep the batch full as sequences
+/// end (continuous batching).
+pub struct Batch<'g, K> {
+    g: &'g Generator,
+    options: &'g GenerateOptions,
+    /// (key, sequence, milliseconds of decoding charged to it so far)
+    live: Vec<(K, Sequence, f64)>,
+    /// Sequences that could not start, handed out at the next step.
+    failed: Vec<(K, Error)>,
+}
+
+impl<'g, K> Batch<'g, K> {
+    /// An empty batch generating with `options`.
+    pub fn new(g: &'g Generator, options: &'g GenerateOptions) -> Self {
+        Batch {
+            g,
+            options,
+            live: Vec::new(),
+            failed: Vec::new(),
+        }
+    }
+
+    /// Sequences joined and not yet handed out.
+    pub fn len(&self) -> usize {
+        self.live.len() + self.failed.len()
+    }
+
+    /// True when every sequence joined has been handed out.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Prefill `suffix` after `prefix` (the prefix's cache is forked) and add the
+    /// sequence under `key`. A sequence that cannot start (too long for the
+    /// context, cancelled) is handed out with its error at the next step.
+    pub fn join(&mut self, key: K, prefix: &Prefix, suffix: &[u32]) {
+        match self.g.start_after(prefix, suffix, self.options) {
+            Ok(seq) => self.live.push((key, seq, 0.0)),
+            Err(e) => self.fail(key, e),
+        }
+    }
+
+    /// Hand `key` out at the next step with `error` (e.g. a prompt that could not
+    /// be built).
+    pub fn fail(&mut self, key: K, error: Error) {
+        self.failed.push((key, error));
+    }
+
+    /// One token for every sequence (one batched forward pass); returns the
+    /// sequences that ended, with what they generated or their error (a sequence
+    /// failing, e.g. on a stop, ends only itself; a failed batched pass ends every
+    /// sequence in it), after those that could not start. A step's time is shared
+    /// evenly among the sequences in it: that share is each result's `ms_decode`.
+    pub fn step(&mut self) -> Vec<(K, Result<Generated>)> {
+        let mut out: Vec<(K, Result<Generated>)> =
+            self.failed.drain(..).map(|(k, e)| (k, Err(e))).collect();
+        if self.live.is_empty() {
+            return out;
+        }
+        let clock = Instant::now();
+        let (g, options) = (self.g, self.options);
+        let mut ended: Vec<(usize, Result<StopReason>)> = Vec::new();
+        let mut feed: Vec<(usize, u32)> = Vec::new();
+        for (k, (_, seq, _)) in self.live.iter_mut().enumerate() {
+            match seq.choose(g, options) {
+                Ok(Step::Done(reason)) => ended.push((k, Ok(reason))),
+                Ok(Step::Feed(token)) => feed.push((k, token)),
+                // Rare (a steering continuation): run it alone.
+                Ok(Step::FeedMany(ids)) => match g.model.forward(&ids, &mut seq.cache) {
+                    Ok(logits) => seq.logits = logits,
+                    Err(e) => ended.push((k, Err(e))),
+                },
+                Err(e) => ended.push((k, Err(e))),
+            }
+        }
+        if !feed.is_empty() {
+            let tokens: Vec<u32> = feed.iter().map(|&(_, t)| t).collect();
+            let mut caches: Vec<&mut KvCache> = self
+                .live
+                .iter_mut()
+                .enumerate()
+                .filter(|(k, _)| feed.iter().any(|&(j, _)| j == *k))
+                .map(|(_, (_, s, _))| &mut s.cache)
+                .collect();
+            match g.model.forward_batch(&tokens, &mut caches) {
+                Ok(logits) => {
+                    for (&(k, _), l) in feed.iter().zip(logits) {
+                        self.live[k].1.logits = l;
+                    }
+                }
+                Err(e) => {
+                    let failed = ArticleError::new(ErrorKind::Model, e.to_string());
+                    for &(k, _) in &feed {
+                        ended.push((k, Err(Error::Article(failed.clone()))));
+                    }
+                }
+            }
+        }
+        let share = clock.elapsed().as_secs_f64() * 1000.0 / self.live.len().max(1) as f64;
+        for (_, _, ms) in &mut self.live {
+            *ms += share;
+        }
+        // Highest index first, so the indices still to remove stay valid.
+        ended.sort_by_key(|&(k, _)| std::cmp::Reverse(k));
+        out.extend(ended.into_iter().map(|(k, reason)| {
+            let (key, seq, ms) = self.live.swap_remove(k);
+            (
+                key,
+                reason.and_then(|r| seq.finish(g, r, ms.round() as u64)),
+            )
+        }));
+        out
+    }
+
+    /// Abandon every sequence, handing back their keys.
+    pub fn into_keys(self) -> Vec<K> {
+        let failed = self.failed.into_iter().map(|(key, _)| key);
+        failed
+            .chain(self.live.into_iter().map(|(key, _, _)| key))
+            .collect()
     }
 }
 
@@ -928,6 +1025,56 @@ mod tests {
                     .unwrap()
                     .is_empty());
             }
+        }
+    }
+
+    /// Sequences join a running batch at different steps; a join that cannot fit
+    /// hands its key back and leaves the others be; each result equals the
+    /// sequence generated alone.
+    #[test]
+    fn a_batch_takes_sequences_at_any_step() {
+        let (_dir, path) = tiny("qwen2", |_| {});
+        let g = load(&path, WeightFormat::Int8);
+        let prefix = g
+            .prefill(&g.encode("<|im_start|>user\nthe").unwrap())
+            .unwrap();
+        let opts = greedy(9);
+        let suffixes: Vec<Vec<u32>> = [" world is", " sea", " at the start"]
+            .iter()
+            .map(|t| g.encode(t).unwrap())
+            .collect();
+        let mut batch = Batch::new(&g, &opts);
+        let mut done = Vec::new();
+        for (i, suffix) in suffixes.iter().enumerate() {
+            batch.join(i, &prefix, suffix);
+            for _ in 0..3 {
+                done.extend(batch.step());
+            }
+        }
+        assert_eq!(
+            batch.len(),
+            2,
+            "the first has its 9 tokens, the others go on"
+        );
+        let too_long = vec![5; g.context_length()];
+        batch.join(9, &prefix, &too_long);
+        assert_eq!(batch.len(), 3);
+        let mut step = batch.step();
+        let (key, err) = step.remove(0);
+        assert_eq!(key, 9, "handed out at the next step");
+        let err = err.unwrap_err().to_string();
+        assert!(err.contains("context"), "{err}");
+        done.extend(step);
+        while !batch.is_empty() {
+            done.extend(batch.step());
+        }
+        done.sort_by_key(|(i, _)| *i);
+        assert_eq!(done.len(), suffixes.len());
+        for ((i, got), suffix) in done.into_iter().zip(&suffixes) {
+            let got = got.unwrap();
+            let alone = g.generate_after(&prefix, suffix, &opts).unwrap();
+            assert_eq!(got.ids, alone.ids, "sequence {i}");
+            assert_eq!(got.stop_reason, alone.stop_reason);
         }
     }
 

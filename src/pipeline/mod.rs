@@ -4,16 +4,17 @@
 //! clean → segment → encode → select, claims → generate → ground → record
 //! ```
 //!
-//! The stages before generation run per article; a worker's
-//! group of articles is then decoded together ([`Engine::process_group`]); each is
-//! grounded and assembled into its record (`assemble.rs`). Runs over many inputs, in
+//! The stages before generation run per article as a worker takes it; a worker's
+//! articles are then decoded together, the next joining as one ends
+//! ([`Engine::process_stream`]); each is grounded and assembled into its record
+//! (`assemble.rs`) as soon as it is written. Runs over many inputs, in
 //! parallel and resumable, are in [`crate::run`].
 
 mod assemble;
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::cancel::Cancel;
@@ -21,7 +22,7 @@ use crate::config::{ClaimsMode, Config, SummaryMode};
 use crate::error::{ArticleError, ErrorKind, Result};
 use crate::extract::select::{sentence_info, SentenceInfo};
 use crate::extract::{find_claims, select, Claim};
-use crate::generate::{feeds, restore_names, PromptIds, Writer, Written};
+use crate::generate::{feeds, restore_names, PromptIds, Writer, Writing, Written};
 use crate::ground::{ground, review, GroundOptions, Review};
 use crate::ingest::{Article, Failure};
 use crate::model::encoder::{BertEncoder, EncoderOptions};
@@ -161,15 +162,14 @@ impl Engine {
             .expect("one record per article")
     }
 
-    /// Process a group of articles, decoding their generations together: each decode
-    /// step is one batched pass over the weights for all of them (see
-    /// [`crate::model::int8`]), which is where a CPU spends generation time. Every
-    /// record is identical to what [`Self::process`] gives for that article alone
-    /// (test); one failing article fails only its own record. Records come back in
-    /// input order, stamped as in [`Self::process`]. A generation's time is shared
-    /// out evenly between the articles decoded together.
+    /// Process a group of articles, decoding their generations together
+    /// ([`Self::process_stream`] with [`Config::batch`] slots). Records come back in
+    /// input order, stamped as in [`Self::process`].
     pub fn process_group(&self, articles: &[Article]) -> Vec<(Record, StageMs)> {
-        self.run_group(&articles.iter().collect::<Vec<_>>())
+        self.process_items(articles, |a| Some(a))
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     /// [`Self::process_group`] over the articles among `items`: for each item, its
@@ -180,36 +180,154 @@ impl Engine {
         items: &[T],
         article: impl Fn(&T) -> Option<&Article>,
     ) -> Vec<Option<(Record, StageMs)>> {
-        let articles: Vec<&Article> = items.iter().filter_map(&article).collect();
-        let mut done = self.run_group(&articles).into_iter();
-        items
-            .iter()
-            .map(|item| article(item).and_then(|_| done.next()))
-            .collect()
+        let mut out: Vec<Option<(Record, StageMs)>> = items.iter().map(|_| None).collect();
+        let mut next = items.iter().enumerate();
+        self.process_stream(
+            self.config.batch,
+            || next.next(),
+            |(_, item)| article(item),
+            |(i, _), done| out[i] = done,
+        );
+        out
     }
 
-    fn run_group(&self, articles: &[&Article]) -> Vec<(Record, StageMs)> {
-        let prepared: Vec<Result<Prepared, ArticleError>> = articles
-            .iter()
-            .map(|a| guarded(|| self.prepare(a)))
-            .collect();
-        let (written, generate_ms) = match &self.generator {
-            Some(g) => write_group(&g.writer, &prepared, self.config.batch),
-            None => (
-                prepared.iter().map(|_| None).collect(),
-                vec![0; articles.len()],
-            ),
+    /// [`Self::process_stream`] on every thread of `pool` at once, the workers
+    /// taking items from `items` in turn (each keeps its own `slots` articles
+    /// decoding); `emit` is called on the workers as items are done.
+    pub fn process_on<T: Send>(
+        &self,
+        pool: &rayon::ThreadPool,
+        slots: usize,
+        items: impl Iterator<Item = T> + Send,
+        article: impl Fn(&T) -> Option<&Article> + Sync,
+        emit: impl Fn(T, Option<(Record, StageMs)>) + Sync,
+    ) {
+        let items = Mutex::new(items);
+        // `broadcast`, not `spawn`: exactly one worker loop per thread, so no
+        // thread can end up running a second loop nested inside its first.
+        pool.broadcast(|_| {
+            self.process_stream(
+                slots,
+                || items.lock().unwrap_or_else(|p| p.into_inner()).next(),
+                &article,
+                &emit,
+            )
+        });
+    }
+
+    /// Process the items `next` hands out until it returns `None`, keeping up to
+    /// `slots` articles' generations decoding together: each decode step is one
+    /// batched forward pass over the weights for all of them (see
+    /// [`crate::model::int8`]), which is where a CPU spends generation time, and as
+    /// soon as one ends the next article is prepared and joins (continuous
+    /// batching), so the batch stays full to the end of the input. `article` finds
+    /// the article in an item (`None`: nothing to process, e.g. a read failure);
+    /// `emit` gets each item back as soon as it is done — not in input order — with
+    /// its record and stage times (`None` for items without an article).
+    ///
+    /// Every record is identical to what [`Self::process`] gives for that article
+    /// alone, whatever `slots` and the articles beside it (test); one failing
+    /// article fails only its own record. A long article's parts are a batch of
+    /// their own (map-reduce), written when it comes, while the others wait. A
+    /// decode step's time is shared evenly between the articles in it.
+    pub fn process_stream<T>(
+        &self,
+        slots: usize,
+        mut next: impl FnMut() -> Option<T>,
+        article: impl Fn(&T) -> Option<&Article>,
+        mut emit: impl FnMut(T, Option<(Record, StageMs)>),
+    ) {
+        let slots = slots.max(1);
+        let writer = self.generator.as_ref().map(|g| &g.writer);
+        let mut writing = writer.map(Writer::writing::<(T, Prepared)>);
+        let mut more = true;
+        loop {
+            while more && writing.as_ref().map_or(0, Writing::len) < slots {
+                let Some(item) = next() else {
+                    more = false;
+                    break;
+                };
+                let Some(a) = article(&item) else {
+                    emit(item, None);
+                    continue;
+                };
+                let p = match guarded(|| self.prepare(a)) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let done = self.stamped(a, Err(e));
+                        emit(item, Some(done));
+                        continue;
+                    }
+                };
+                match (writer, &mut writing) {
+                    (Some(_), Some(w)) if p.feeds.len() == 1 => {
+                        let title = p.text.title.clone();
+                        let feed = p.feeds[0].clone();
+                        let feed: Vec<&str> = feed.iter().map(String::as_str).collect();
+                        w.join((item, p), title.as_deref(), &feed);
+                    }
+                    (Some(w), _) => {
+                        let clock = Instant::now();
+                        let feeds: Vec<Vec<&str>> = p
+                            .feeds
+                            .iter()
+                            .map(|f| f.iter().map(String::as_str).collect())
+                            .collect();
+                        let title = p.text.title.as_deref();
+                        let written = guarded(|| model_error(w.write_parts(title, &feeds)));
+                        let ms = clock.elapsed().as_millis() as u64;
+                        self.finish_item(item, p, Some(written), ms, &article, &mut emit);
+                    }
+                    (None, _) => self.finish_item(item, p, None, 0, &article, &mut emit),
+                }
+            }
+            let Some(w) = writing.as_mut().filter(|w| !w.is_empty()) else {
+                break;
+            };
+            match guarded(|| Ok(w.step())) {
+                Ok(done) => {
+                    for ((item, p), written) in done {
+                        let ms = written.as_ref().map_or(0, |w| w.ms_prefill + w.ms_decode);
+                        let written = Some(model_error(written));
+                        self.finish_item(item, p, written, ms, &article, &mut emit);
+                    }
+                }
+                // A panic in a decode step (a bug): its articles fail, a new batch
+                // takes the next ones.
+                Err(e) => {
+                    let keys = writing.take().map(Writing::into_keys).unwrap_or_default();
+                    for (item, _) in keys {
+                        match article(&item) {
+                            Some(a) => {
+                                let done = self.stamped(a, Err(e.clone()));
+                                emit(item, Some(done));
+                            }
+                            None => emit(item, None),
+                        }
+                    }
+                    writing = writer.map(Writer::writing);
+                }
+            }
+        }
+    }
+
+    /// Ground and assemble a prepared article (with what was written for it, if the
+    /// generator ran, charged `generate_ms`) and hand it to `emit`, stamped.
+    fn finish_item<T>(
+        &self,
+        item: T,
+        p: Prepared,
+        written: Option<Result<Written, ArticleError>>,
+        generate_ms: u64,
+        article: &impl Fn(&T) -> Option<&Article>,
+        emit: &mut impl FnMut(T, Option<(Record, StageMs)>),
+    ) {
+        let Some(a) = article(&item) else {
+            return emit(item, None);
         };
-        articles
-            .iter()
-            .zip(prepared)
-            .zip(written)
-            .zip(generate_ms)
-            .map(|(((article, p), w), ms)| {
-                let done = p.and_then(|p| guarded(|| self.finish(article, p, w, ms)));
-                self.stamped(article, done)
-            })
-            .collect()
+        let done = guarded(|| self.finish(a, p, written, generate_ms));
+        let done = self.stamped(a, done);
+        emit(item, Some(done));
     }
 
     /// The fingerprint print of `article`'s cleaned text, as its record will carry it
@@ -567,57 +685,6 @@ fn check_sentences(n: usize, max: usize) -> Result<(), ArticleError> {
     Ok(())
 }
 
-/// Generation for a group: single-part articles are decoded together, `slots` at a
-/// time (the batch refills as they end); a long article's parts are already a batch
-/// of their own (map-reduce), so it runs alone.
-/// Returns what was written per article (`None` where preparation failed) and the
-/// milliseconds each is charged.
-#[allow(clippy::type_complexity)]
-fn write_group(
-    writer: &Writer,
-    prepared: &[Result<Prepared, ArticleError>],
-    slots: usize,
-) -> (Vec<Option<Result<Written, ArticleError>>>, Vec<u64>) {
-    let mut written: Vec<Option<Result<Written, ArticleError>>> =
-        prepared.iter().map(|_| None).collect();
-    let mut generate_ms = vec![0u64; prepared.len()];
-    let batched: Vec<usize> = (0..prepared.len())
-        .filter(|&i| matches!(&prepared[i], Ok(p) if p.feeds.len() == 1))
-        .collect();
-    let clock = Instant::now();
-    let items: Vec<(Option<&str>, Vec<&str>)> = batched
-        .iter()
-        .filter_map(|&i| prepared[i].as_ref().ok())
-        .map(|p| {
-            let feed = p.feeds[0].iter().map(String::as_str).collect();
-            (p.text.title.as_deref(), feed)
-        })
-        .collect();
-    let results = match guarded(|| Ok(writer.write_batch(&items, slots))) {
-        Ok(results) => results.into_iter().map(model_error).collect(),
-        Err(e) => vec![Err(e); batched.len()],
-    };
-    let share = clock.elapsed().as_millis() as u64 / batched.len().max(1) as u64;
-    for (&i, result) in batched.iter().zip(results) {
-        written[i] = Some(result);
-        generate_ms[i] = share;
-    }
-    for (i, p) in prepared.iter().enumerate() {
-        if let (Ok(p), None) = (p, &written[i]) {
-            let clock = Instant::now();
-            let feeds: Vec<Vec<&str>> = p
-                .feeds
-                .iter()
-                .map(|f| f.iter().map(String::as_str).collect())
-                .collect();
-            let title = p.text.title.as_deref();
-            written[i] = Some(guarded(|| model_error(writer.write_parts(title, &feeds))));
-            generate_ms[i] = clock.elapsed().as_millis() as u64;
-        }
-    }
-    (written, generate_ms)
-}
-
 /// Run `f`, turning a panic (a bug) into an `internal` error.
 fn guarded<T>(f: impl FnOnce() -> Result<T, ArticleError>) -> Result<T, ArticleError> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
@@ -642,10 +709,12 @@ fn model_error(r: Result<Written>) -> Result<Written, ArticleError> {
 mod group_tests {
     use super::*;
     use crate::config::GeneratorConfig;
+    use crate::config::DEFAULT_BATCH;
     use crate::model::registry::DEFAULT_ENCODER;
     use crate::model::testing::write_tiny_bert;
     use crate::model::tiny::{write_tiny_gguf, TinySpec};
     use crate::output::Status;
+    use std::path::Path;
 
     #[test]
     fn a_cancelled_engine_abandons_its_articles() {
@@ -664,27 +733,27 @@ mod group_tests {
         assert!(record.is_interrupted(), "{:?}", record.error);
     }
 
-    #[test]
-    fn articles_decoded_together_get_the_records_they_get_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        write_tiny_bert(&dir.path().join(DEFAULT_ENCODER)).unwrap();
-        let gguf = dir.path().join("g.gguf");
+    /// An engine with the tiny encoder and a tiny GGUF generator, writing claims
+    /// both ways, with `batch` decode slots; and five articles, the third empty.
+    fn tiny_engine(dir: &Path, batch: usize) -> (Engine, Vec<Article>) {
+        write_tiny_bert(&dir.join(DEFAULT_ENCODER)).unwrap();
+        let gguf = dir.join("g.gguf");
         let spec = TinySpec {
             context_length: 4096,
             ..TinySpec::new("qwen2", 3)
         };
         write_tiny_gguf(&gguf, &spec).unwrap();
         let config = Config {
-            models_dir: dir.path().to_path_buf(),
+            models_dir: dir.to_path_buf(),
             generator: Some(GeneratorConfig {
                 model: gguf.display().to_string(),
                 max_new_tokens: 16,
                 ..GeneratorConfig::default()
             }),
             claims_mode: ClaimsMode::Both,
+            batch,
             ..Config::default()
         };
-        let engine = Engine::load(&config).unwrap();
         let bodies = [
             "The cat sat on the mat. A dog ran to the park.",
             "News today: the big red house is in the park. It said so in a report.",
@@ -697,18 +766,25 @@ mod group_tests {
             .enumerate()
             .map(|(i, b)| Article::from_body(format!("a{i}.txt"), b.to_string()))
             .collect();
-        let line = |r: &Record| serde_json::to_string(r).unwrap();
+        (Engine::load(&config).unwrap(), articles)
+    }
+
+    fn line(r: &Record) -> String {
+        serde_json::to_string(r).unwrap()
+    }
+
+    #[test]
+    fn articles_decoded_together_get_the_records_they_get_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, articles) = tiny_engine(dir.path(), DEFAULT_BATCH);
+        let config = engine.config().clone();
         let alone: Vec<String> = articles
             .iter()
             .map(|a| line(&engine.process(a).0))
             .collect();
         // All decoded together; and with two decode slots for four generations, so
         // articles join the batch as others end.
-        let refilling = Engine::load(&Config {
-            batch: 2,
-            ..config.clone()
-        })
-        .unwrap();
+        let refilling = Engine::load(&Config { batch: 2, ..config }).unwrap();
         for e in [&engine, &refilling] {
             let together: Vec<String> = e
                 .process_group(&articles)
@@ -727,6 +803,55 @@ mod group_tests {
         for (i, r) in records.iter().enumerate().filter(|(i, _)| *i != 2) {
             let stats = r.stats.as_ref().unwrap();
             assert!(stats.generated_tokens.unwrap() > 0, "article {i}");
+        }
+    }
+
+    /// Two workers taking items from one feed, two decode slots each, read failures
+    /// among the articles: every item comes back once, each article with the record
+    /// it gets alone.
+    #[test]
+    fn workers_refilling_from_a_feed_answer_every_item_once_as_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, articles) = tiny_engine(dir.path(), 2);
+        let alone: Vec<String> = articles
+            .iter()
+            .map(|a| line(&engine.process(a).0))
+            .collect();
+        // Twice over, with a "read failure" (no article) every third item.
+        let items: Vec<(usize, Option<&Article>)> = articles
+            .iter()
+            .chain(&articles)
+            .enumerate()
+            .flat_map(|(i, a)| {
+                let failure = (i % 3 == 2).then_some((usize::MAX, None));
+                std::iter::once((i, Some(a))).chain(failure)
+            })
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let got = Mutex::new(Vec::new());
+        engine.process_on(
+            &pool,
+            2,
+            items.iter().copied().enumerate(),
+            |(_, (_, a))| *a,
+            |(k, (i, _)), done| {
+                got.lock()
+                    .unwrap()
+                    .push((k, i, done.map(|(r, _)| line(&r))))
+            },
+        );
+        let mut got = got.into_inner().unwrap();
+        got.sort_by_key(|&(k, _, _)| k);
+        assert_eq!(got.len(), items.len());
+        for (k, (key, i, done)) in got.into_iter().enumerate() {
+            assert_eq!(key, k, "each item once");
+            match done {
+                Some(record) => assert_eq!(record, alone[i % alone.len()], "item {k}"),
+                None => assert_eq!(i, usize::MAX, "only failures come back without a record"),
+            }
         }
     }
 }

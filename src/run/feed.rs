@@ -1,17 +1,15 @@
-//! The feed: inputs read in order (skipping what earlier runs finished), cut into
-//! groups of articles, each group processed by a worker and its records sent, in
-//! order of the inputs, to the drain.
+//! The feed: inputs read in order (skipping what earlier runs finished) and handed
+//! to the workers one at a time as they have room; each record is sent to the drain
+//! as soon as its article is done.
 //!
-//! Reading happens on the iterator that feeds `par_bridge`, so workers are handed
-//! articles roughly in input order and the drain's reorder buffer stays small
-//! (about one group per thread) however long the run.
+//! Reading happens on the iterator the workers take turns to pull from, so they are
+//! handed articles in input order and the drain's reorder buffer stays small (about
+//! the articles decoding at once) however long the run.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::sync::Mutex;
 use std::time::Instant;
-
-use rayon::prelude::*;
 
 use crate::cancel::Cancel;
 use crate::ingest::shard::{owns, Shard};
@@ -31,6 +29,14 @@ enum Work {
     Skip,
 }
 
+/// The article of a step that is to be processed.
+fn to_process((_, work): &(usize, Work)) -> Option<&Article> {
+    match work {
+        Work::Article(a, _, false) => Some(a),
+        _ => None,
+    }
+}
+
 /// What the feed sends the drain for each step: its index in input order, the record
 /// (with its place in the inputs) unless the step was skipped, and stage times.
 pub(super) type Done = (usize, Option<(Record, Position)>, StageMs);
@@ -42,7 +48,8 @@ pub(super) struct Feed<'a> {
     pub plan: &'a Plan,
     pub ingest: &'a IngestOptions,
     pub pool: &'a rayon::ThreadPool,
-    pub group_size: usize,
+    /// Articles each worker keeps decoding together.
+    pub slots: usize,
     /// Set by a signal: no new unit is read, no new group started.
     pub cancel: &'a Cancel,
     /// Set by the drain when it cannot write: the same.
@@ -114,8 +121,11 @@ impl Feed<'_> {
         seen.observe(pos, &a.id, &print).is_some()
     }
 
-    /// Read, group and process everything, sending each step's outcome to `tx`.
-    /// Returns when the inputs are exhausted or the run is stopped.
+    /// Read and process everything, sending each step's outcome to `tx`: every
+    /// worker takes the next step from the feed as soon as it has a decode slot free
+    /// ([`Engine::process_on`]), so each worker's batch stays full to the end of the
+    /// run and a record is sent the moment its article is done. Returns when the
+    /// inputs are exhausted or the run is stopped.
     pub fn run(&self, tx: SyncSender<Done>) {
         let items = self
             .units
@@ -127,51 +137,35 @@ impl Feed<'_> {
             .flat_map(|(u, unit)| self.read(u, unit))
             .take_while(|_| !self.stopped())
             .enumerate();
-        let mut items = items.peekable();
-        let groups = std::iter::from_fn(move || {
-            let group: Vec<_> = items.by_ref().take(self.group_size).collect();
-            (!group.is_empty()).then_some(group)
-        });
-        self.pool.install(|| {
-            groups.par_bridge().for_each_with(tx, |tx, group| {
-                // Groups handed out before a stop are dropped, not started.
-                if self.stopped() {
-                    return;
+        self.engine.process_on(
+            self.pool,
+            self.slots,
+            items,
+            to_process,
+            |(idx, work), done| {
+                // The receiver only disappears after a write error; then stop.
+                if tx.send(self.outcome(idx, work, done)).is_err() {
+                    self.stop.store(true, Ordering::Relaxed);
                 }
-                for done in self.process(group) {
-                    // The receiver only disappears after a write error; then stop.
-                    if tx.send(done).is_err() {
-                        self.stop.store(true, Ordering::Relaxed);
-                    }
-                }
-            });
-        });
+            },
+        );
     }
 
-    /// One group's articles decoded together; failures and skips passed through.
-    /// Articles abandoned by a stop send no record (the next run does them).
-    fn process(&self, group: Vec<(usize, Work)>) -> Vec<Done> {
-        let processed = self.engine.process_items(&group, |(_, w)| match w {
-            Work::Article(a, _, false) => Some(a),
-            _ => None,
-        });
-        group
-            .into_iter()
-            .zip(processed)
-            .map(|((idx, work), processed)| match (work, processed) {
-                (Work::Article(a, pos, true), _) => {
-                    let (record, ms) = self.engine.skip(&a);
-                    (idx, Some((record, pos)), ms)
-                }
-                (Work::Article(..), Some((record, _))) if record.is_interrupted() => {
-                    (idx, None, StageMs::new())
-                }
-                (Work::Article(_, pos, _), Some((record, ms))) => (idx, Some((record, pos)), ms),
-                (Work::Failed(f, pos), _) => {
-                    (idx, Some((self.engine.failed(f), pos)), StageMs::new())
-                }
-                _ => (idx, None, StageMs::new()),
-            })
-            .collect()
+    /// What the drain is sent for step `idx`: `done` is its article's record, if
+    /// the engine processed one. Articles abandoned by a stop send no record (the
+    /// next run does them).
+    fn outcome(&self, idx: usize, work: Work, done: Option<(Record, StageMs)>) -> Done {
+        match (work, done) {
+            (Work::Article(a, pos, true), _) => {
+                let (record, ms) = self.engine.skip(&a);
+                (idx, Some((record, pos)), ms)
+            }
+            (Work::Article(..), Some((record, _))) if record.is_interrupted() => {
+                (idx, None, StageMs::new())
+            }
+            (Work::Article(_, pos, _), Some((record, ms))) => (idx, Some((record, pos)), ms),
+            (Work::Failed(f, pos), _) => (idx, Some((self.engine.failed(f), pos)), StageMs::new()),
+            _ => (idx, None, StageMs::new()),
+        }
     }
 }

@@ -8,8 +8,9 @@
 //!    content hash if some records might be kept, and remove stale records by an
 //!    atomic rewrite before anything is appended, so the file never holds two
 //!    records for one article (rules in [`crate::output::resume`]);
-//! 2. **feed** (`feed.rs`): articles not already done are read in order, grouped, and
-//!    processed by the workers (a group decoded together);
+//! 2. **feed** (`feed.rs`): articles not already done are read in order and taken
+//!    by the workers as they have room, each worker keeping a batch of articles
+//!    decoding together (the next one joins as one ends);
 //! 3. **drain** (`drain.rs`): records are appended as they finish, in input order,
 //!    one write per line, synced every few seconds;
 //! 4. **finish** ([`Run::execute`]'s end): after a complete run the file is put back
@@ -292,9 +293,9 @@ impl<'e> Run<'e> {
             plan: &plan,
             ingest: &ingest,
             pool: &pool,
-            // Workers take articles in groups decoded together. A JSONL unit holds any
-            // number of articles, known only as it is read.
-            group_size: engine.config().group_size(
+            // Each worker keeps this many articles decoding together. A JSONL unit
+            // holds any number of articles, known only as it is read.
+            slots: engine.config().slots(
                 (!discovered.units.iter().any(Unit::is_stream)).then_some(discovered.units.len()),
                 threads,
             ),
