@@ -105,7 +105,7 @@ impl DecoderWriter {
 
     /// Start writing an article (headline, chosen sentences) in `batch`, under
     /// `key`: its prompt is prefilled and it decodes with the others from the next
-    /// step (or fails there); [`written`] turns what the batch hands out into a
+    /// step (or fails there); `written` turns what the batch hands out into a
     /// [`Written`]. Each result equals [`Self::write`] of that article alone (test).
     pub fn join<K>(
         &self,

@@ -166,29 +166,15 @@ impl Engine {
     /// ([`Self::process_stream`] with [`Config::batch`] slots). Records come back in
     /// input order, stamped as in [`Self::process`].
     pub fn process_group(&self, articles: &[Article]) -> Vec<(Record, StageMs)> {
-        self.process_items(articles, |a| Some(a))
-            .into_iter()
-            .flatten()
-            .collect()
-    }
-
-    /// [`Self::process_group`] over the articles among `items`: for each item, its
-    /// record and stage times when `article` finds an article in it, `None` for the
-    /// others (read failures, work already done), in item order.
-    pub fn process_items<T>(
-        &self,
-        items: &[T],
-        article: impl Fn(&T) -> Option<&Article>,
-    ) -> Vec<Option<(Record, StageMs)>> {
-        let mut out: Vec<Option<(Record, StageMs)>> = items.iter().map(|_| None).collect();
-        let mut next = items.iter().enumerate();
+        let mut out: Vec<Option<(Record, StageMs)>> = articles.iter().map(|_| None).collect();
+        let mut next = articles.iter().enumerate();
         self.process_stream(
             self.config.batch,
             || next.next(),
-            |(_, item)| article(item),
+            |&(_, a)| Some(a),
             |(i, _), done| out[i] = done,
         );
-        out
+        out.into_iter().flatten().collect()
     }
 
     /// [`Self::process_stream`] on every thread of `pool` at once, the workers
