@@ -23,7 +23,7 @@
 //! - [`pipeline`]: [`pipeline::Engine`] holds the loaded models and runs one article
 //!   (or a group decoded together) through the stages into an [`output::Record`];
 //! - [`run`]: a whole run — prepare, feed, drain, finish — on a pool of workers, in
-//!   input order, resumable; [`bench`] measures it; [`eval`] scores its output;
+//!   input order, resumable; [`bench`](mod@bench) measures it; [`eval`] scores its output;
 //!   [`report`] makes it a page to read.
 //!
 //! One broken article is one error record with a stable [`ErrorKind`]; fatal

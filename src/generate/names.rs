@@ -30,7 +30,7 @@ pub struct Appositions {
 }
 
 impl Appositions {
-    /// Collect "the <role>, <Name>," pairs from `source`; a phrase tied to two
+    /// Collect "the `role`, `Name`," pairs from `source`; a phrase tied to two
     /// different names is ambiguous and dropped.
     pub fn of(source: &str) -> Self {
         let mut seen: HashMap<String, Option<String>> = HashMap::new();
@@ -84,7 +84,7 @@ fn role_key(phrase: &str) -> String {
     p.strip_prefix("the ").unwrap_or(&p).to_string()
 }
 
-/// Byte offset just after the first whole-word "the <role>" in `text`, any case.
+/// Byte offset just after the first whole-word "the `role`" in `text`, any case.
 fn find_phrase(text: &str, role: &str) -> Option<usize> {
     let re = Regex::new(&format!(r"(?i)\bthe {}\b", regex::escape(role))).ok()?;
     let found = re.find_iter(text).find(|m| {

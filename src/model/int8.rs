@@ -5,7 +5,7 @@
 //! A decode step is one row per sequence, so batching several sequences gave no
 //! speed (measured: 0.97–1.07×) and decode ran at the memory bandwidth of one
 //! weight pass per token. Here each weight block, once loaded, is multiplied with
-//! several input rows ([`TILE_ROWS`] × [`TILE_COLS`] register tile), so a batch of
+//! several input rows (a register tile of weight rows × input rows), so a batch of
 //! decode rows shares one pass over the weights, and a prompt chunk runs as a
 //! blocked int8 product (the same kernel serves prefill; no dense copy of the
 //! weights is needed).

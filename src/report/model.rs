@@ -130,7 +130,7 @@ pub struct Tally {
     pub ungrounded: usize,
     /// Records with at least one ungrounded claim.
     pub with_ungrounded: usize,
-    /// Ok records by number of claims (the last bin holds [`CLAIMS_BINS`] and more).
+    /// Ok records by number of claims (the last bin also holds every larger count).
     pub claims_hist: Vec<usize>,
     /// Ok records with claims by share of them grounded: tenths `[0, 10%)` … `[90%,
     /// 100%)`, then exactly 100%.
