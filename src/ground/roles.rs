@@ -131,17 +131,11 @@ pub fn substituted(statement: &str, evidence: &str) -> Option<String> {
         {
             continue;
         }
-        let marked = |ws: &[String], keys: &'_ [String]| -> Vec<String> {
-            ws.iter()
-                .zip(keys)
-                .filter(|(w, _)| is_name_or_number(w))
-                .map(|(_, k)| k.clone())
-                .collect()
-        };
         let (new, old) = (marked(said, said_keys), marked(source, source_keys));
         // The same name in another form, or the same digits spaced otherwise.
+        let said_digits = digits(said);
         let related = new.iter().any(|n| old.iter().any(|o| same_name(n, o)))
-            || (!digits(said).is_empty() && digits(said) == digits(source));
+            || (!said_digits.is_empty() && said_digits == digits(source));
         if !new.is_empty() && !old.is_empty() && !related {
             return Some(format!(
                 "it says \"{}\" where the article says \"{}\"",
@@ -151,6 +145,16 @@ pub fn substituted(statement: &str, evidence: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// The compared forms (`keys`) of the words that, as written, are names or numbers.
+fn marked<'k>(written: &[String], keys: &'k [String]) -> Vec<&'k str> {
+    written
+        .iter()
+        .zip(keys)
+        .filter(|(w, _)| is_name_or_number(w))
+        .map(|(_, k)| k.as_str())
+        .collect()
 }
 
 /// Whether a word as written is a name (capitalised) or a number (has a digit).
