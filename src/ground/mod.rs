@@ -79,7 +79,9 @@ pub fn ground(
         if v.grounded {
             let evidence = v.support.first().and_then(|x| sentences.get(x.sentence));
             let fault = evidence.and_then(|e| {
-                roles::swapped(statement, e).or_else(|| roles::substituted(statement, e))
+                roles::swapped(statement, e)
+                    .or_else(|| roles::related_subject(statement, e))
+                    .or_else(|| roles::substituted(statement, e))
             });
             if let Some(why) = fault {
                 v.grounded = false;

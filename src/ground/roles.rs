@@ -201,6 +201,36 @@ fn aligned(a: &[String], b: &[String]) -> Vec<(usize, usize)> {
     out
 }
 
+/// Why `statement`, whose subject is someone's relative or agent ("The family of
+/// X…", "X's lawyer…"), is backed by an `evidence` sentence that never mentions
+/// that relation: the sentence says what X (or someone else) did, not the family
+/// ("The family of Chris Lane was jogging…" from "The 22-year-old … was jogging…").
+pub fn related_subject(statement: &str, evidence: &str) -> Option<String> {
+    let words = plain_words(statement);
+    let raw: Vec<&str> = statement.split_whitespace().take(5).collect();
+    let possessed = |w: &str| w.ends_with("'s") || w.ends_with("’s");
+    let relation = match words.as_slice() {
+        [the, rel, of, ..] if the == "the" && of == "of" && RELATIONS.contains(&rel.as_str()) => {
+            rel.clone()
+        }
+        _ => (1..raw.len())
+            .filter(|&i| possessed(raw[i - 1]))
+            .filter_map(|i| plain_words(raw[i]).pop())
+            .find(|w| RELATIONS.contains(&w.as_str()))?,
+    };
+    // "family"/"families", "lawyer"/"lawyers": the same relation.
+    let singular = |w: &str| match w.strip_suffix("ies") {
+        Some(stem) => format!("{stem}y"),
+        None => w.trim_end_matches('s').to_string(),
+    };
+    let mentioned = plain_words(evidence)
+        .iter()
+        .any(|w| RELATIONS.contains(&w.as_str()) && singular(w) == singular(&relation));
+    (!mentioned).then(|| {
+        format!("it says the {relation} did this; the article's sentence has no {relation}")
+    })
+}
+
 /// Why `statement` swaps the roles of its `evidence` sentence, if it does.
 pub fn swapped(statement: &str, evidence: &str) -> Option<String> {
     let words = plain_words(statement);
@@ -287,7 +317,7 @@ pub fn swapped(statement: &str, evidence: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{substituted, swapped};
+    use super::{related_subject, substituted, swapped};
 
     #[test]
     fn a_swapped_subject_is_caught() {
@@ -443,5 +473,34 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn a_relative_as_subject_needs_the_relative_in_the_evidence() {
+        let ev = "The 22-year-old, from Melbourne, was jogging along a street in Duncan when he was shot.";
+        let why = related_subject(
+            "The family of murdered baseball player Chris Lane was jogging along a street in Duncan.",
+            ev,
+        )
+        .unwrap();
+        assert!(why.contains("family"), "{why}");
+        assert!(related_subject("Lane's lawyer said he was jogging along a street.", ev).is_some());
+        // The relation in the evidence, in any form: fine.
+        let ev = "His family said Chris Lane was jogging along a street when he was shot.";
+        assert_eq!(
+            related_subject("The family of Chris Lane said he was jogging.", ev),
+            None
+        );
+        let ev = "Lane's families wept in court.";
+        assert_eq!(
+            related_subject("The family of Chris Lane wept in court.", ev),
+            None
+        );
+        // A statement whose subject is not a relation says nothing here.
+        assert_eq!(
+            related_subject("Chris Lane was jogging along a street.", ev),
+            None
+        );
+        assert_eq!(related_subject("The mother ship landed.", ev), None);
     }
 }
