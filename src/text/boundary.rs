@@ -201,6 +201,128 @@ pub(crate) fn splits_after(
     true
 }
 
+/// Capitalised words that open a sentence and, before a lowercase word, almost never
+/// stand inside one: where text lost its full stops ("…higher than a colleague The
+/// cost of divorce…", a picture caption run into the story) they mark the boundary.
+/// "A" is left out ("grade A students"), as are names and "The" before a capital ("The
+/// Hague").
+const LOST_STOP_OPENERS: &[&str] = &[
+    "The", "An", "He", "She", "It", "They", "We", "His", "Her", "Their", "Its", "This", "These",
+    "Those", "In", "But",
+];
+
+/// Lowercase words that may stand right before a capitalised title or name ("of The
+/// sun newspaper", "the film The artist", "told The paper"), so never end a sentence
+/// that lost its full stop.
+const BEFORE_TITLE: &[&str] = &[
+    "a",
+    "about",
+    "an",
+    "and",
+    "as",
+    "at",
+    "by",
+    "called",
+    "dubbed",
+    "entitled",
+    "film",
+    "for",
+    "from",
+    "in",
+    "into",
+    "like",
+    "magazine",
+    "movie",
+    "named",
+    "newspaper",
+    "nor",
+    "novel",
+    "of",
+    "on",
+    "onto",
+    "or",
+    "read",
+    "reads",
+    "said",
+    "saw",
+    "says",
+    "see",
+    "series",
+    "show",
+    "song",
+    "starring",
+    "than",
+    "the",
+    "titled",
+    "to",
+    "told",
+    "upon",
+    "via",
+    "watch",
+    "with",
+    "wrote",
+];
+
+/// Does the single space at `space` (inside a line, in the sentence begun at `sent`)
+/// end a sentence whose full stop was lost? Only between a lowercase word and a
+/// [`LOST_STOP_OPENERS`] word followed by a lowercase word ("…of the club He has
+/// impressed…"), with two words or more on the left and three on the right, outside
+/// quotations and brackets.
+pub(crate) fn lost_stop_at(text: &str, sent: usize, space: usize, end: usize) -> bool {
+    let Some(rest) = text.get(space + 1..end) else {
+        return false;
+    };
+    if !rest.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return false;
+    }
+    let mut right = rest.split(' ');
+    let (Some(opener), Some(next)) = (right.next(), right.next()) else {
+        return false;
+    };
+    let lower_word = |w: &str| {
+        w.chars().next().is_some_and(char::is_lowercase)
+            && w.chars()
+                .all(|c| c.is_alphabetic() || c == '\'' || c == '’' || c == '-')
+    };
+    let next = next.trim_end_matches([',', ';', ':']);
+    if !LOST_STOP_OPENERS.contains(&opener)
+        || !lower_word(next)
+        || matches!(next, "and" | "or")
+        || right.next().is_none()
+    {
+        return false;
+    }
+    let Some(left) = text.get(sent..space) else {
+        return false;
+    };
+    let prev = left.rsplit(' ').next().unwrap_or("");
+    if !lower_word(prev) || prev.chars().count() < 2 || BEFORE_TITLE.contains(&prev) {
+        return false;
+    }
+    if left.split_whitespace().nth(1).is_none() || inside_quotation(text, sent, space) {
+        return false;
+    }
+    let mut from = left.len().saturating_sub(QUOTE_WINDOW);
+    while !left.is_char_boundary(from) {
+        from += 1;
+    }
+    let window = &left[from..];
+    // An open bracket ("(the club The…") is an aside; a straight single quote opening
+    // a word with none closing one after it ("chanted 'the one The…") a quotation.
+    let open_bracket = window
+        .rfind('(')
+        .is_some_and(|o| !window[o..].contains(')'));
+    let open_single = window
+        .match_indices('\'')
+        .filter(|&(k, _)| k == 0 || window[..k].ends_with(char::is_whitespace))
+        .last()
+        .is_some_and(|(o, _)| {
+            let after = &window[o + 1..];
+            !after.contains("' ") && !after.ends_with('\'')
+        });
+    !open_bracket && !open_single
+}
+
 /// Is the token before a period a list marker rather than a sentence's last word?
 /// A list number ("1", "b", "iv") before ".)" when no bracket is open in the sentence
 /// ("1.) Item", not "(see chapter 2.)"), or before "." after a colon, semicolon or

@@ -31,6 +31,11 @@
 //!    asked.) does not split; a line ending a quotation before a line opening one does.
 //!    An ellipsis ("...", "…", ". . .") inside an open quotation does not split, and a
 //!    bracketed one ("[...]", "(…)") marks an omission and never does.
+//!    Text that lost its full stops (a picture caption run into the story, paragraphs
+//!    joined without a stop) splits between a lowercase word and a capitalised
+//!    sentence opener before a lowercase word: "…than a colleague The cost of…",
+//!    "…of the club He has…" (not after "the", "of", "told" and such words that come
+//!    before titles, not inside quotations or brackets; see `boundary::lost_stop_at`).
 //! 3. CJK 。！？ end a sentence without needing a space.
 //! 4. A span without letters or digits (a stray ". . .") joins the sentence before
 //!    it (else the one after) in the same paragraph.
@@ -40,7 +45,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::boundary::{is_cjk_terminator, is_closer, is_terminator, splits_after};
+use super::boundary::{is_cjk_terminator, is_closer, is_terminator, lost_stop_at, splits_after};
 use super::lines::{logical_lines, physical_lines};
 
 /// Longest sentence, in characters, that [`segment`] emits; longer runs of text are
@@ -177,6 +182,12 @@ fn split_unit(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
                 _ => {}
             }
             i = j;
+            continue;
+        }
+        if c == ' ' && lost_stop_at(text, sent, i, end) {
+            push_capped(text, sent, i, out);
+            sent = i + 1;
+            i = sent;
             continue;
         }
         i += c.len_utf8();

@@ -623,3 +623,38 @@ fn spaced_and_bracketed_ellipses() {
         }
     }
 }
+
+#[test]
+fn text_that_lost_its_full_stops() {
+    // A picture caption run into the lead, paragraphs joined without a stop.
+    assert_eq!(
+        sents("Savers can expect an income 13% higher than a colleague The cost of divorce can wreck retirement, research says."),
+        vec![
+            "Savers can expect an income 13% higher than a colleague",
+            "The cost of divorce can wreck retirement, research says."
+        ]
+    );
+    assert_eq!(
+        sents("Kilmarnock went unbeaten in his first six games in charge of the club He has impressed the board."),
+        vec![
+            "Kilmarnock went unbeaten in his first six games in charge of the club",
+            "He has impressed the board."
+        ]
+    );
+    // Titles, names, labels, quotations and asides stay whole.
+    for one in [
+        "She told The Times she would stay.",
+        "He read the novel The road in a night.",
+        "The talks moved to The Hague last week.",
+        "Grade A students were praised by the head.",
+        "Infants can be seen in images A and B of the set.",
+        "Fans chanted 'the one The gaffer wants' all night.",
+        "The striker (pictured in the club The day before) scored twice.",
+        "It was the It girl look of the season.",
+        "He Jiankui was jailed in 2019.",
+        "Both left early In fact.",
+    ] {
+        assert_eq!(sents(one), vec![one], "{one}");
+    }
+    check_invariants("a b c The d e f He g h i");
+}
