@@ -12,9 +12,9 @@ pub struct SentenceInfo {
     pub words: usize,
     /// Whether it looks like a heading (no sentence-final punctuation, few words).
     pub heading: bool,
-    /// Whether it leans on the sentence before ("But he…", "This…", "However,…", or a
-    /// first-person quotation whose speaker is named elsewhere), so reads badly out
-    /// of context.
+    /// Whether it leans on the sentence before ("But he…", "This…", "However,…", "…about
+    /// this agreement", or a first-person quotation whose speaker is named elsewhere),
+    /// so reads badly out of context.
     pub dangling: bool,
 }
 
@@ -47,6 +47,54 @@ const DANGLING_OPENERS: &[&str] = &[
     "such",
 ];
 
+/// Nouns after "this"/"these" that name a time, not something said before ("this
+/// week", "this season", "these days").
+const TIME_NOUNS: &[&str] = &[
+    "morning",
+    "afternoon",
+    "evening",
+    "night",
+    "weekend",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "year",
+    "years",
+    "season",
+    "summer",
+    "winter",
+    "spring",
+    "autumn",
+    "time",
+    "times",
+    "days",
+    "day",
+    "decade",
+    "century",
+    "term",
+    "quarter",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
 /// Verbs after which an opening "There" is existential ("There are…", "There has
 /// been…", "There may be…").
 const EXISTENTIAL_VERBS: &[&str] = &[
@@ -61,14 +109,14 @@ impl SentenceInfo {
         let words = s.split_whitespace().count();
         let t = s.trim_end();
         let terminal = crate::text::ends_sentence(t);
-        let opening: Vec<String> = s
+        let lower: Vec<String> = s
             .split_whitespace()
-            .take(3)
             .map(|w| {
                 w.trim_matches(|c: char| !c.is_alphanumeric())
                     .to_lowercase()
             })
             .collect();
+        let opening = &lower[..lower.len().min(3)];
         let first = opening.first().map_or("", String::as_str);
         // "With this decision", "After this," also point back.
         let points_back = opening.iter().skip(1).any(|w| {
@@ -76,6 +124,12 @@ impl SentenceInfo {
                 w.as_str(),
                 "this" | "these" | "those" | "he" | "she" | "they"
             )
+        });
+        // "…details about this agreement": a demonstrative anywhere names something an
+        // earlier sentence introduced, unless it is a time ("this week", "these days").
+        let demonstrative = lower.windows(2).any(|p| {
+            matches!(p[0].as_str(), "this" | "these" | "those")
+                && !TIME_NOUNS.contains(&p[1].as_str())
         });
         // A quotation in the first person ("I'm fortunate…") needs its speaker, named
         // in another sentence.
@@ -102,7 +156,8 @@ impl SentenceInfo {
             dangling: (DANGLING_OPENERS.contains(&first) && !existential)
                 || points_back
                 || first_person
-                || bare_quote,
+                || bare_quote
+                || demonstrative,
         }
     }
 }
@@ -491,6 +546,8 @@ mod tests {
             "There they stayed for a week.",
             "\"The second trick is to get rid of the fat.\"",
             "“We will win this,” was the message.",
+            "Few details have been released about this agreement and its effects.",
+            "Officials said these measures would cut costs.",
         ] {
             assert!(SentenceInfo::of(s).dangling, "{s}");
         }
@@ -503,6 +560,8 @@ mod tests {
             "There has been no comment from the club.",
             "\"The club has been fair,\" the family's lawyer said.",
             "“The deal is done,” Smith told reporters.",
+            "The striker has scored 20 goals this season.",
+            "Prices rose 3% this year, the bank said on Monday.",
         ] {
             assert!(!SentenceInfo::of(s).dangling, "{s}");
         }
