@@ -313,9 +313,8 @@ pub(crate) fn lost_stop_at(text: &str, sent: usize, space: usize, end: usize) ->
         .rfind('(')
         .is_some_and(|o| !window[o..].contains(')'));
     let open_single = window
-        .match_indices('\'')
-        .filter(|&(k, _)| k == 0 || window[..k].ends_with(char::is_whitespace))
-        .last()
+        .rmatch_indices('\'')
+        .find(|&(k, _)| k == 0 || window[..k].ends_with(char::is_whitespace))
         .is_some_and(|(o, _)| {
             let after = &window[o + 1..];
             !after.contains("' ") && !after.ends_with('\'')
