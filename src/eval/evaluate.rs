@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::eval::stats::{paired_difference, Difference};
 use crate::eval::{self as rouge, bootstrap_mean, Interval, RougeScores};
-use crate::extract::features;
+use crate::extract::{features, ClaimKind};
 use crate::output::{Record, Status};
 
 /// Where reference summaries come from.
@@ -287,6 +287,9 @@ pub struct ClaimFidelity {
     pub names_in_source: f64,
     /// Share of claims that duplicate another claim of the same article.
     pub duplicates: f64,
+    /// Share of claims of kind `opinion` (judgements and guesses, not checkable facts).
+    #[serde(default)]
+    pub opinions: f64,
 }
 
 /// The system brief writes: `summary.text`, whichever way it was made.
@@ -589,17 +592,11 @@ struct ClaimCounts {
     numbers: usize,
     names: usize,
     dups: usize,
+    opinions: usize,
 }
 
 impl ClaimCounts {
     fn add(&mut self, r: &Record) {
-        let ClaimCounts {
-            claims,
-            grounded,
-            numbers,
-            names,
-            dups,
-        } = self;
         // The headline is source too (cleaning moves it out of the body).
         let text = format!(
             "{}\n{}",
@@ -608,21 +605,22 @@ impl ClaimCounts {
         );
         let mut seen: Vec<String> = Vec::new();
         for c in &r.claims {
-            *claims += 1;
-            *grounded += usize::from(c.grounded);
-            *numbers += usize::from(
+            self.claims += 1;
+            self.grounded += usize::from(c.grounded);
+            self.opinions += usize::from(c.kind == ClaimKind::Opinion);
+            self.numbers += usize::from(
                 features::numbers(&c.text)
                     .iter()
                     .all(|n| text.contains(n.as_str())),
             );
-            *names += usize::from(
+            self.names += usize::from(
                 features::entities(&c.text)
                     .iter()
                     .all(|e| text.contains(e.as_str())),
             );
             let key = rouge::tokenize(&c.text).join(" ");
             if seen.contains(&key) {
-                *dups += 1;
+                self.dups += 1;
             } else {
                 seen.push(key);
             }
@@ -630,46 +628,27 @@ impl ClaimCounts {
     }
 
     fn finish(self, ok: usize) -> ClaimFidelity {
-        let ClaimCounts {
-            claims,
-            grounded,
-            numbers,
-            names,
-            dups,
-        } = self;
-        claim_fidelity(ok, claims, grounded, numbers, names, dups)
-    }
-}
-
-fn claim_fidelity(
-    ok: usize,
-    claims: usize,
-    grounded: usize,
-    numbers: usize,
-    names: usize,
-    dups: usize,
-) -> ClaimFidelity {
-    let mut f = ClaimFidelity {
-        claims,
-        ..ClaimFidelity::default()
-    };
-    let share = |k: usize| {
-        if f.claims == 0 {
-            0.0
-        } else {
-            k as f64 / f.claims as f64
+        let share = |k: usize| {
+            if self.claims == 0 {
+                0.0
+            } else {
+                k as f64 / self.claims as f64
+            }
+        };
+        ClaimFidelity {
+            claims: self.claims,
+            per_article: if ok == 0 {
+                0.0
+            } else {
+                self.claims as f64 / ok as f64
+            },
+            grounded: share(self.grounded),
+            numbers_in_source: share(self.numbers),
+            names_in_source: share(self.names),
+            duplicates: share(self.dups),
+            opinions: share(self.opinions),
         }
-    };
-    f.per_article = if ok == 0 {
-        0.0
-    } else {
-        f.claims as f64 / ok as f64
-    };
-    f.grounded = share(grounded);
-    f.numbers_in_source = share(numbers);
-    f.names_in_source = share(names);
-    f.duplicates = share(dups);
-    f
+    }
 }
 
 /// The report as a readable table.
@@ -747,13 +726,14 @@ pub fn format_table(r: &EvalReport) -> String {
     let c = &r.claims;
     let _ = writeln!(
         s,
-        "\nclaims: {} ({:.1} per article); grounded {:.1}%, numbers in source {:.1}%, names in source {:.1}%, duplicates {:.1}%",
+        "\nclaims: {} ({:.1} per article); grounded {:.1}%, numbers in source {:.1}%, names in source {:.1}%, duplicates {:.1}%, opinion {:.1}%",
         c.claims,
         c.per_article,
         100.0 * c.grounded,
         100.0 * c.numbers_in_source,
         100.0 * c.names_in_source,
-        100.0 * c.duplicates
+        100.0 * c.duplicates,
+        100.0 * c.opinions
     );
     let methods: Vec<String> = r.methods.iter().map(|(m, n)| format!("{m} {n}")).collect();
     let _ = writeln!(

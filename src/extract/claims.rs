@@ -25,6 +25,9 @@ pub enum ClaimKind {
     Reported,
     /// The article states it in its own voice.
     Asserted,
+    /// The article's own judgement, guess or forecast ("was almost certainly…", "could
+    /// face a ban"): a fact-checker cannot check it as stated.
+    Opinion,
 }
 
 /// Where a claim comes from.
@@ -55,7 +58,7 @@ pub struct Claim {
     pub text: String,
     /// Who says it (`null` for the article's own assertion).
     pub attribution: Option<String>,
-    /// `reported` or `asserted`.
+    /// `reported`, `asserted` or `opinion`.
     pub kind: ClaimKind,
     /// Where the body supports it.
     pub evidence: Vec<Evidence>,
@@ -160,6 +163,8 @@ impl Claim {
         Claim {
             kind: if attribution.is_some() {
                 ClaimKind::Reported
+            } else if features::hedged(&text) {
+                ClaimKind::Opinion
             } else {
                 ClaimKind::Asserted
             },

@@ -447,6 +447,58 @@ pub fn has_reporting_verb(s: &str) -> bool {
         .any(|w| REPORTING_VERBS.contains(&w.text.to_lowercase().as_str()))
 }
 
+/// Adverbs that mark a statement as the writer's judgement or guess, not a fact.
+const HEDGES: &[&str] = &[
+    "apparently",
+    "arguably",
+    "certainly",
+    "doubtless",
+    "hopefully",
+    "perhaps",
+    "possibly",
+    "presumably",
+    "probably",
+    "seemingly",
+    "supposedly",
+    "surely",
+    "undoubtedly",
+];
+
+/// Modal verbs that make a statement a possibility or a demand ("could" is left out:
+/// as often as not it reports what was possible, "the arrows could direct flights").
+const MODALS: &[&str] = &["may", "might", "must", "should"];
+
+/// Whether `s` is the writer's judgement or guess rather than a checkable fact: a
+/// hedging adverb ("almost certainly", "probably"), a modal before a verb ("may be
+/// close", "should be set up"; not "must not"), or an impersonal stance ("it might be
+/// hoped", "it is crucial to…"). A sentence with a reporting verb reports someone
+/// else's view, so is not hedged here.
+pub fn hedged(s: &str) -> bool {
+    if has_reporting_verb(s) {
+        return false;
+    }
+    static STANCE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)\bit (?:is|was|might be|may be|must be|can be) (?:hoped|crucial|important|clear|vital|essential|likely|unlikely|not hard|hard|easy|fair)\b",
+        )
+        .expect("static regex")
+    });
+    if STANCE.is_match(s) {
+        return true;
+    }
+    let ws = words(s);
+    ws.iter().enumerate().any(|(i, w)| {
+        HEDGES.contains(&w.text.to_lowercase().as_str())
+            // Lowercase only: "May 1" is a date. "X may be small, but…" concedes, and
+            // states its fact after the "but".
+            || (MODALS.contains(&w.text)
+                && ws
+                    .get(i + 1)
+                    .is_some_and(|n| !matches!(n.text, "not" | "never"))
+                && !ws[i + 1..].iter().any(|n| n.text == "but"))
+    })
+}
+
 /// The speaker a sentence reports, when it names one: "the Kremlin claimed…" →
 /// `the Kremlin`, "…, Ms Hewitt said." → `Ms Hewitt`, "according to officials" →
 /// `officials`. Pronoun speakers ("he said") return the pronoun, for the caller to
@@ -643,6 +695,31 @@ mod tests {
             attribution("It deals with Bertelsmann, which it had reported as revenue."),
             None
         );
+    }
+
+    #[test]
+    fn judgements_and_guesses_are_hedged() {
+        for s in [
+            "The war was almost certainly at the top of the plan for the meeting.",
+            "Scientists may be close to finding alien life.",
+            "A national body should be set up.",
+            "Nothing as devastating will result from this alliance, it might be hoped.",
+            "It is crucial to understand that this partnership has a long history.",
+            "The e-mail was apparently intended for a party official.",
+        ] {
+            assert!(hedged(s), "{s}");
+        }
+        for s in [
+            "Putin spent two days in Pyongyang.",
+            "The final is on May 1 in Berlin.",
+            "Many women could not take the leave.",
+            "By 1929, the arrows could direct flights across America.",
+            "He said the deal might collapse.",
+            "Every country may have its rich kids, but in Mexico the display is growing.",
+            "Profits rose 76% to $1.13bn.",
+        ] {
+            assert!(!hedged(s), "{s}");
+        }
     }
 
     #[test]
