@@ -126,8 +126,9 @@ pub fn ground(
 /// a claim of several sentences is split into them, and a piece is dropped when it has
 /// more than [`MAX_CLAIM_WORDS`] words or fewer than five ("First class
 /// accommodation!"), or leans on a context it does not carry and names no speaker: an
-/// opening pronoun or connective ("He said…", "But that…", "I could not be happier")
-/// or a bare quotation ("'Which is remarkable…'").
+/// opening pronoun or connective ("He said…", "But that…", "I could not be happier"),
+/// a bare quotation ("'Which is remarkable…'") or a subject only the article's earlier
+/// sentences identify ("The toddler's mother was…").
 pub fn atomic_claims(claims: &[String]) -> Vec<String> {
     claims
         .iter()
@@ -187,7 +188,45 @@ fn refers_out(claim: &str) -> bool {
     }) || words.iter().any(|w| w == "pictured");
     let closing =
         claim.trim_end().ends_with(['.', '!', '?']) && words.last().is_some_and(|w| w == "why");
-    first_person || such || pointer || closing
+    first_person || such || pointer || closing || unnamed_subject(claim)
+}
+
+/// Verbs right after a subject: auxiliaries and verbs of saying.
+const SUBJECT_VERBS: &[&str] = &[
+    "is", "was", "are", "were", "has", "had", "have", "will", "would", "can", "could", "may",
+    "might", "must", "should", "said", "says", "told", "tells",
+];
+
+/// Whether the claim's subject is a bare description that only the article's earlier
+/// sentences identify: "The" and up to four lowercase words ("The toddler's mother",
+/// "The two-time national champion"), then an auxiliary, a verb of saying or an
+/// apposition's comma ("The monkey has…", "The suspect was…", "The star, known
+/// for…"). A capitalised word before that ("The Kremlin claimed…", "The owners of
+/// Yukos…") or an "of" ("The cost of divorce can…") identifies it.
+fn unnamed_subject(claim: &str) -> bool {
+    let mut words = claim.split_whitespace();
+    if words.next() != Some("The") {
+        return false;
+    }
+    for w in words.take(5) {
+        let bare = w.trim_end_matches([',', ';', ':']);
+        let lower = bare
+            .chars()
+            .all(|c| c.is_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '\'' | '’'));
+        if !lower || bare.is_empty() {
+            return false;
+        }
+        if w.ends_with(',') && bare.chars().any(char::is_alphabetic) {
+            return true;
+        }
+        if bare == "of" {
+            return false; // "The cost of divorce…": the description says what it is
+        }
+        if SUBJECT_VERBS.contains(&bare) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether `statement` is mostly the instruction's own words (its worked example),
@@ -263,6 +302,11 @@ mod tests {
             "The US created fewer jobs than expected in January, officials said.".to_string(),
             "Rivals such as Leeds and Hull have a plan for the new season.".to_string(),
             "'We are no heroes, just tourists,' Makrus Asberg told the New York Post.".to_string(),
+            "The toddler's mother was holding him when he slipped.".to_string(),
+            "The star, known for playing Churchill, is auctioning 200 items.".to_string(),
+            "The cost of divorce can wreck retirement, according to research.".to_string(),
+            "The Kremlin claimed that each nation would support the other.".to_string(),
+            "The media attention had helped to move the focus, Mr Law said.".to_string(),
         ];
         assert_eq!(
             atomic_claims(&claims),
@@ -272,6 +316,9 @@ mod tests {
                 "The US created fewer jobs than expected in January, officials said.",
                 "Rivals such as Leeds and Hull have a plan for the new season.",
                 "'We are no heroes, just tourists,' Makrus Asberg told the New York Post.",
+                "The cost of divorce can wreck retirement, according to research.",
+                "The Kremlin claimed that each nation would support the other.",
+                "The media attention had helped to move the focus, Mr Law said.",
             ]
         );
     }
