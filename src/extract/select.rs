@@ -12,6 +12,11 @@ pub struct SentenceInfo {
     pub words: usize,
     /// Whether it looks like a heading (no sentence-final punctuation, few words).
     pub heading: bool,
+    /// Whether it lacks sentence-final punctuation: a heading, or a picture caption
+    /// that ran into the story ("…higher than a colleague"). A summary made of such
+    /// pieces reads as one run-on sentence, so they are picked only when the article
+    /// has nothing else.
+    pub unterminated: bool,
     /// Whether it leans on the sentence before ("But he…", "This…", "However,…", "…about
     /// this agreement", or a first-person quotation whose speaker is named elsewhere),
     /// so reads badly out of context.
@@ -153,6 +158,7 @@ impl SentenceInfo {
         SentenceInfo {
             words,
             heading: !terminal && words <= 12,
+            unterminated: !terminal,
             dangling: (DANGLING_OPENERS.contains(&first) && !existential)
                 || points_back
                 || first_person
@@ -221,7 +227,7 @@ fn cover_headline(
 ) -> Vec<usize> {
     let n = emb.len().min(info.len());
     let best = (0..n)
-        .filter(|&i| !info[i].heading && !info[i].dangling)
+        .filter(|&i| !info[i].unterminated && !info[i].dangling)
         .map(|i| (i, emb.dot_with(i, title)))
         .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
     let Some((h, sim)) = best else { return chosen };
@@ -257,6 +263,8 @@ struct Mmr<'a> {
     chosen: Vec<usize>,
     is_chosen: Vec<bool>,
     words: usize,
+    /// Whether unterminated sentences may be picked: only when there is nothing else.
+    unterminated_too: bool,
 }
 
 impl<'a> Mmr<'a> {
@@ -279,6 +287,7 @@ impl<'a> Mmr<'a> {
             chosen: Vec::with_capacity(k.min(n)),
             is_chosen: vec![false; n],
             words: 0,
+            unterminated_too: info[..n].iter().all(|x| x.heading || x.unterminated),
         }
     }
 
@@ -289,7 +298,9 @@ impl<'a> Mmr<'a> {
 
     /// Whether sentence `i` can be picked at all.
     fn candidate(&self, i: usize) -> bool {
-        !self.is_chosen[i] && !self.info[i].heading
+        !self.is_chosen[i]
+            && !self.info[i].heading
+            && (!self.info[i].unterminated || self.unterminated_too)
     }
 
     /// The MMR score of sentence `i` against what is chosen now.
@@ -521,6 +532,7 @@ mod tests {
             SentenceInfo {
                 words: 10,
                 heading: false,
+                unterminated: false,
                 dangling: false,
             };
             n
@@ -604,6 +616,21 @@ mod tests {
         info[0].heading = true;
         let s = select(&e, None, &info, &cfg(2));
         assert!(!s.contains(&0));
+    }
+
+    #[test]
+    fn unterminated_captions_are_picked_only_when_nothing_else_is_left() {
+        let e = emb(&[[1., 0., 0.], [1., 0.1, 0.], [0., 1., 0.]]);
+        let caption = SentenceInfo::of(
+            "People who have never been divorced can expect a retirement income 13% higher than a colleague",
+        );
+        assert!(caption.unterminated && !caption.heading);
+        let mut info = plain(3);
+        info[0] = caption;
+        assert_eq!(select(&e, None, &info, &cfg(2)), vec![1, 2]);
+        // A text without any full stop still gets a summary.
+        let all = vec![caption; 3];
+        assert_eq!(select(&e, None, &all, &cfg(2)).len(), 2);
     }
 
     #[test]
