@@ -396,7 +396,8 @@ pub fn entities(s: &str) -> Vec<String> {
     out
 }
 
-fn is_month_or_day(w: &str) -> bool {
+/// Whether `w` names a month or a weekday, in any case.
+pub fn is_month_or_day(w: &str) -> bool {
     let l = w.to_lowercase();
     MONTHS.contains(&l.as_str()) || WEEKDAYS.contains(&l.as_str())
 }

@@ -53,7 +53,7 @@ const DANGLING_OPENERS: &[&str] = &[
 ];
 
 /// Nouns after "this"/"these" that name a time, not something said before ("this
-/// week", "this season", "these days").
+/// week", "this season", "these days"); months and weekdays count too.
 const TIME_NOUNS: &[&str] = &[
     "morning",
     "afternoon",
@@ -79,25 +79,6 @@ const TIME_NOUNS: &[&str] = &[
     "century",
     "term",
     "quarter",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
 ];
 
 /// Verbs after which an opening "There" is existential ("There are…", "There has
@@ -135,6 +116,7 @@ impl SentenceInfo {
         let demonstrative = lower.windows(2).any(|p| {
             matches!(p[0].as_str(), "this" | "these" | "those")
                 && !TIME_NOUNS.contains(&p[1].as_str())
+                && !crate::extract::features::is_month_or_day(&p[1])
         });
         // A quotation in the first person ("I'm fortunate…") needs its speaker, named
         // in another sentence.
