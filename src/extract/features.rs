@@ -542,9 +542,18 @@ pub fn attribution(s: &str) -> Option<String> {
             .map(|g| trim_speaker(g.as_str()))
             .filter(|a| is_speaker(a))
     };
+    // A name that ends a relative clause ("When Copeland, who used to play for the New
+    // York Knicks, told the man…") is not the one speaking.
+    let outside_relative = |c: &regex::Captures<'_>| {
+        let start = c.get(1).map_or(0, |g| g.start());
+        let clause = s[..start].rsplit([',', '–', '—']).next().unwrap_or("");
+        !clause
+            .split_whitespace()
+            .any(|w| matches!(w, "who" | "which" | "whose" | "whom"))
+    };
     pick(AFTER.captures(s))
         .or_else(|| pick(ACCORDING.captures(s)))
-        .or_else(|| pick(NAMED_BEFORE.captures(s)))
+        .or_else(|| pick(NAMED_BEFORE.captures(s).filter(outside_relative)))
         .or_else(|| pick(BEFORE.captures(s)))
 }
 
@@ -678,6 +687,17 @@ mod tests {
             Some("She")
         );
         assert_eq!(attribution("Profits rose 5% in the quarter."), None);
+        assert_eq!(
+            attribution(
+                "When Copeland, who used to play for the New York Knicks, told the man to back off, the suspect pulled a knife."
+            ),
+            None
+        );
+        assert_eq!(
+            attribution("Asked about the post – created by Tom Harrison, who confirmed it – Stewart said: 'No.'")
+                .as_deref(),
+            Some("Stewart")
+        );
         assert_eq!(
             attribution("Liberal Democrat spokeswoman for women Sandra Gidley said: \"No.\"")
                 .as_deref(),
