@@ -443,8 +443,12 @@ pub fn has_change_word(s: &str) -> bool {
 
 /// Whether `s` contains a reporting verb.
 pub fn has_reporting_verb(s: &str) -> bool {
-    words(s)
-        .iter()
+    reports(&words(s))
+}
+
+/// Whether one of `ws` is a reporting verb.
+fn reports(ws: &[Word<'_>]) -> bool {
+    ws.iter()
         .any(|w| REPORTING_VERBS.contains(&w.text.to_lowercase().as_str()))
 }
 
@@ -475,7 +479,8 @@ const MODALS: &[&str] = &["may", "might", "must", "should"];
 /// hoped", "it is crucial to…"). A sentence with a reporting verb reports someone
 /// else's view, so is not hedged here.
 pub fn hedged(s: &str) -> bool {
-    if has_reporting_verb(s) {
+    let ws = words(s);
+    if reports(&ws) {
         return false;
     }
     static STANCE: LazyLock<Regex> = LazyLock::new(|| {
@@ -487,7 +492,6 @@ pub fn hedged(s: &str) -> bool {
     if STANCE.is_match(s) {
         return true;
     }
-    let ws = words(s);
     ws.iter().enumerate().any(|(i, w)| {
         HEDGES.contains(&w.text.to_lowercase().as_str())
             // Lowercase only: "May 1" is a date. "X may be small, but…" concedes, and

@@ -95,14 +95,11 @@ impl SentenceInfo {
         let words = s.split_whitespace().count();
         let t = s.trim_end();
         let terminal = crate::text::ends_sentence(t);
-        let lower: Vec<String> = s
-            .split_whitespace()
-            .map(|w| {
-                w.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase()
-            })
-            .collect();
-        let opening = &lower[..lower.len().min(3)];
+        let bare = |w: &'_ str| -> String {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        };
+        let opening: Vec<String> = s.split_whitespace().take(3).map(bare).collect();
         let first = opening.first().map_or("", String::as_str);
         // "With this decision", "After this," also point back.
         let points_back = opening.iter().skip(1).any(|w| {
@@ -113,11 +110,25 @@ impl SentenceInfo {
         });
         // "…details about this agreement": a demonstrative anywhere names something an
         // earlier sentence introduced, unless it is a time ("this week", "these days").
-        let demonstrative = lower.windows(2).any(|p| {
-            matches!(p[0].as_str(), "this" | "these" | "those")
-                && !TIME_NOUNS.contains(&p[1].as_str())
-                && !crate::extract::features::is_month_or_day(&p[1])
-        });
+        // Only the word after a demonstrative is lowercased: this runs on every sentence.
+        let mut ws = s.split_whitespace().peekable();
+        let mut demonstrative = false;
+        while let Some(w) = ws.next() {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            if ["this", "these", "those"]
+                .iter()
+                .any(|d| w.eq_ignore_ascii_case(d))
+            {
+                if let Some(next) = ws.peek().map(|n| bare(n)) {
+                    if !TIME_NOUNS.contains(&next.as_str())
+                        && !crate::extract::features::is_month_or_day(&next)
+                    {
+                        demonstrative = true;
+                        break;
+                    }
+                }
+            }
+        }
         // A quotation in the first person ("I'm fortunate…") needs its speaker, named
         // in another sentence.
         let first_person = matches!(
